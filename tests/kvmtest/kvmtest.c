@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * kvmtest — exercise a KVM device node through the raw KVM API.
+ *
+ * Creates a VM with one vCPU on the given device (/dev/kvm, /dev/kvmN),
+ * runs a real-mode guest that writes a counter to an I/O port and to
+ * memory in a loop and halts after a given number of iterations, and
+ * checks every exit: each must be an OUT to the test port carrying the
+ * next counter value, the last one a HLT, and guest memory and registers
+ * must agree at the end.  Optionally repeats batches for a duration,
+ * pins the vCPU thread, prints progress, or holds the VM open.
+ *
+ * Exit status: 0 pass, 1 a check failed, 2 usage or setup error.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <linux/kvm.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define GUEST_MEM_SIZE  0x10000
+#define CODE_ADDR       0x1000
+#define DATA_ADDR       0x2000
+#define TEST_PORT       0x10
+
+/*
+ * Real-mode guest; on entry ecx = iterations, eax = 0, edx = TEST_PORT.
+ *   0: 66 ef          out  dx, eax
+ *   2: 66 a3 00 20    mov  [0x2000], eax
+ *   6: 66 40          inc  eax
+ *   8: 66 39 c8       cmp  eax, ecx
+ *  11: 75 f3          jne  0
+ *  13: f4             hlt
+ */
+static const uint8_t guest_code[] = {
+	0x66, 0xef,
+	0x66, 0xa3, DATA_ADDR & 0xff, DATA_ADDR >> 8,
+	0x66, 0x40,
+	0x66, 0x39, 0xc8,
+	0x75, 0xf3,
+	0xf4,
+};
+
+static const char *dev_path = "/dev/kvm";
+static const char *prog = "kvmtest";
+
+struct vm {
+	int kvm_fd;
+	int vm_fd;
+	int vcpu_fd;
+	uint8_t *mem;
+	struct kvm_run *run;
+	size_t run_size;
+};
+
+static void fail(int status, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+
+static void fail(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: %s: FAIL: ", prog, dev_path);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(status);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void vm_open(struct vm *vm)
+{
+	struct kvm_userspace_memory_region region;
+	struct stat st;
+	int version;
+	long sz;
+
+	if (stat(dev_path, &st) < 0)
+		fail(2, "cannot stat device: %s", strerror(errno));
+	if (!S_ISCHR(st.st_mode))
+		fail(2, "not a character device");
+
+	vm->kvm_fd = open(dev_path, O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0)
+		fail(2, "open: %s", strerror(errno));
+	version = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (version != KVM_API_VERSION)
+		fail(1, "KVM_GET_API_VERSION returned %d, expected %d",
+		     version, KVM_API_VERSION);
+
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0)
+		fail(1, "KVM_CREATE_VM: %s", strerror(errno));
+
+	vm->mem = mmap(NULL, GUEST_MEM_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->mem == MAP_FAILED)
+		fail(2, "mmap guest memory: %s", strerror(errno));
+	memcpy(vm->mem + CODE_ADDR, guest_code, sizeof(guest_code));
+
+	memset(&region, 0, sizeof(region));
+	region.slot = 0;
+	region.guest_phys_addr = 0;
+	region.memory_size = GUEST_MEM_SIZE;
+	region.userspace_addr = (uintptr_t)vm->mem;
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+		fail(1, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+
+	vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
+	if (vm->vcpu_fd < 0)
+		fail(1, "KVM_CREATE_VCPU: %s", strerror(errno));
+
+	sz = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (sz < (long)sizeof(struct kvm_run))
+		fail(1, "KVM_GET_VCPU_MMAP_SIZE returned %ld", sz);
+	vm->run_size = sz;
+	vm->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       vm->vcpu_fd, 0);
+	if (vm->run == MAP_FAILED)
+		fail(1, "mmap kvm_run: %s", strerror(errno));
+}
+
+static void vcpu_reset(struct vm *vm, uint32_t iterations)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
+		fail(1, "KVM_GET_SREGS: %s", strerror(errno));
+	sregs.cs.base = 0;
+	sregs.cs.selector = 0;
+	sregs.ds.base = 0;
+	sregs.ds.selector = 0;
+	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
+		fail(1, "KVM_SET_SREGS: %s", strerror(errno));
+
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = CODE_ADDR;
+	regs.rflags = 0x2;
+	regs.rax = 0;
+	regs.rcx = iterations;
+	regs.rdx = TEST_PORT;
+	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0)
+		fail(1, "KVM_SET_REGS: %s", strerror(errno));
+	memset(vm->mem + DATA_ADDR, 0xff, 4);
+}
+
+/* Run one batch; every exit is checked.  Returns the number of exits. */
+static uint64_t run_batch(struct vm *vm, uint32_t iterations)
+{
+	struct kvm_run *run = vm->run;
+	uint32_t expect = 0, val, mem;
+	struct kvm_regs regs;
+	uint64_t exits = 0;
+
+	vcpu_reset(vm, iterations);
+	for (;;) {
+		if (ioctl(vm->vcpu_fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR)
+				continue;
+			fail(1, "KVM_RUN: %s", strerror(errno));
+		}
+		exits++;
+		if (run->exit_reason == KVM_EXIT_HLT)
+			break;
+		if (run->exit_reason != KVM_EXIT_IO)
+			fail(1, "unexpected exit reason %u after %" PRIu64
+			     " exits", run->exit_reason, exits);
+		if (run->io.direction != KVM_EXIT_IO_OUT ||
+		    run->io.port != TEST_PORT || run->io.size != 4 ||
+		    run->io.count != 1)
+			fail(1, "unexpected I/O exit (dir %u port %#x size %u count %u)",
+			     run->io.direction, run->io.port, run->io.size,
+			     run->io.count);
+		memcpy(&val, (uint8_t *)run + run->io.data_offset, 4);
+		if (val != expect)
+			fail(1, "guest wrote %u, expected %u", val, expect);
+		/* The previous iteration's store must be visible. */
+		if (expect > 0) {
+			memcpy(&mem, vm->mem + DATA_ADDR, 4);
+			if (mem != expect - 1)
+				fail(1, "guest memory holds %u, expected %u",
+				     mem, expect - 1);
+		}
+		expect++;
+	}
+	if (expect != iterations)
+		fail(1, "guest halted after %u of %u iterations", expect,
+		     iterations);
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+		fail(1, "KVM_GET_REGS: %s", strerror(errno));
+	if ((uint32_t)regs.rax != iterations || regs.rip != CODE_ADDR + sizeof(guest_code))
+		fail(1, "final state eax=%#llx rip=%#llx, expected eax=%#x rip=%#zx",
+		     regs.rax, regs.rip, iterations,
+		     CODE_ADDR + sizeof(guest_code));
+	memcpy(&mem, vm->mem + DATA_ADDR, 4);
+	if (mem != iterations - 1)
+		fail(1, "final guest memory %u, expected %u", mem, iterations - 1);
+	return exits;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: %s [options] [DEVICE]\n"
+		"Run a checked real-mode guest on DEVICE (default /dev/kvm).\n"
+		"  -n, --exits N      I/O exits per batch (default 1000)\n"
+		"  -t, --seconds S    repeat batches for S seconds (default: one batch)\n"
+		"  -c, --cpu N        pin this thread to CPU N\n"
+		"  -p, --progress S   print a progress line every S seconds\n"
+		"  -H, --hold S       after the run, keep the VM open for S seconds\n"
+		"                     (-1: until SIGTERM/SIGINT)\n"
+		"  -q, --quiet        print only failures\n", prog);
+}
+
+static volatile sig_atomic_t stop_hold;
+
+static void on_signal(int sig __attribute__((unused)))
+{
+	stop_hold = 1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "exits", required_argument, NULL, 'n' },
+		{ "seconds", required_argument, NULL, 't' },
+		{ "cpu", required_argument, NULL, 'c' },
+		{ "progress", required_argument, NULL, 'p' },
+		{ "hold", required_argument, NULL, 'H' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	double seconds = 0, progress = 0, hold = 0, t0, t_last, t;
+	uint64_t exits = 0, batches = 0, last_exits = 0;
+	unsigned long n = 1000;
+	bool quiet = false;
+	int cpu = -1, c;
+	struct vm vm;
+	char *end;
+
+	while ((c = getopt_long(argc, argv, "n:t:c:p:H:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (errno || *end || n < 2 || n > 0x7fffffff) {
+				fprintf(stderr, "%s: --exits wants 2..2147483647\n", prog);
+				return 2;
+			}
+			break;
+		case 't':
+			seconds = strtod(optarg, &end);
+			if (*end || seconds < 0) {
+				fprintf(stderr, "%s: --seconds wants a number >= 0\n", prog);
+				return 2;
+			}
+			break;
+		case 'c':
+			cpu = atoi(optarg);
+			break;
+		case 'p':
+			progress = strtod(optarg, &end);
+			if (*end || progress <= 0) {
+				fprintf(stderr, "%s: --progress wants a number > 0\n", prog);
+				return 2;
+			}
+			break;
+		case 'H':
+			hold = strtod(optarg, &end);
+			if (*end) {
+				fprintf(stderr, "%s: --hold wants a number of seconds\n", prog);
+				return 2;
+			}
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc)
+		dev_path = argv[optind++];
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	if (cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set) < 0)
+			fail(2, "cannot pin to CPU %d: %s", cpu, strerror(errno));
+	}
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	vm_open(&vm);
+
+	t0 = t_last = now();
+	do {
+		/* n exits = n-1 OUTs + 1 HLT */
+		exits += run_batch(&vm, n - 1);
+		batches++;
+		t = now();
+		if (progress > 0 && t - t_last >= progress) {
+			printf("%s: %s: progress %" PRIu64 " exits, %.0f exits/s\n",
+			       prog, dev_path, exits,
+			       (exits - last_exits) / (t - t_last));
+			t_last = t;
+			last_exits = exits;
+		}
+	} while (t - t0 < seconds);
+
+	if (!quiet)
+		printf("%s: %s: PASS %" PRIu64 " exits in %" PRIu64
+		       " batches, %.3f s, %.0f exits/s\n", prog, dev_path,
+		       exits, batches, t - t0, exits / (t - t0));
+
+	if (hold != 0) {
+		signal(SIGTERM, on_signal);
+		signal(SIGINT, on_signal);
+		if (!quiet)
+			printf("%s: %s: holding VM open\n", prog, dev_path);
+		t0 = now();
+		while (!stop_hold && (hold < 0 || now() - t0 < hold))
+			usleep(50000);
+	}
+	return 0;
+}

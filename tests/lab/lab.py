@@ -1,0 +1,368 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The SVM lab: boot Debian's 6.12 kernel under QEMU TCG (-cpu EPYC) with a
+busybox initramfs holding the modules and programs a scenario needs, run the
+scenario, and report one verdict:
+
+  PASS     the scenario exited 0 and the kernel log is clean
+  FAIL     the scenario exited non-zero, or the kernel log shows a WARN,
+           BUG, Oops or call trace
+  CRASH    the guest panicked or reset before reporting a result
+  TIMEOUT  no result within the time limit
+
+Exit status: 0 PASS, 1 FAIL, 2 CRASH, 3 TIMEOUT, 4 harness error.  With
+--expect VERDICT the exit status is 0 when that verdict was reached (used to
+prove that failures are caught) and 1 otherwise.
+
+A scenario is a busybox sh script (tests/lab/scenarios/*.sh) whose header
+lines configure the run:
+
+  # lab: modules=kvm-amd vac kvm_amd_1     modules to put in the initramfs
+                                           (stock ones from the cached
+                                           kernel, with their dependencies;
+                                           others from --kmod-dir)
+  # lab: hostroot=yes                      share the host's / over 9p
+  # lab: smp=2  memory=2G  cpu=EPYC  timeout=300
+  # lab: bins=path/to/prog ...             extra programs for /bin
+
+The console log of every run is kept in --log-dir; a failed run's log path
+is printed.
+"""
+
+import argparse
+import os
+import re
+import secrets
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+
+VERDICT_CODES = {"PASS": 0, "FAIL": 1, "CRASH": 2, "TIMEOUT": 3}
+BAD_LOG = re.compile(
+    r"(WARNING: CPU: |WARNING: at |BUG: |kernel BUG|Oops|Call Trace:|general protection fault|"
+    r"UBSAN:|KASAN:|------------\[ cut here \]|Kernel panic|"
+    r"unreferenced object|list_add corruption|list_del corruption)")
+KMSG_LINE = re.compile(r"^\[\s*\d+\.\d+\]")
+HOSTROOT_MODULES = ["9p", "9pnet_virtio", "overlay"]
+
+
+class HarnessError(Exception):
+    pass
+
+
+def log(msg):
+    print(f"lab: {msg}", flush=True)
+
+
+def parse_header(path):
+    conf = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            m = re.match(r"#\s*lab:\s*(.*)$", line)
+            if not m:
+                continue
+            for item in m.group(1).split():
+                if "=" not in item:
+                    raise HarnessError(f"{path}: bad header item '{item}' (want key=value)")
+                k, v = item.split("=", 1)
+                conf.setdefault(k, []).append(v)
+    # modules= and bins= take space-separated lists spread over items
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            m = re.match(r"#\s*lab:\s*(modules|bins)=(.*)$", line)
+            if m:
+                conf[m.group(1)] = m.group(2).split()
+    return conf
+
+
+def kernel_dir(cache):
+    cur = os.path.join(cache, "kernel", "cur")
+    if not os.path.isfile(os.path.join(cur, ".complete")):
+        raise HarnessError(f"no kernel in {cache}/kernel; run scripts/setup first")
+    release = open(os.path.join(cur, "release")).read().strip()
+    return os.path.realpath(cur), release
+
+
+def norm(name):
+    return name.replace("-", "_")
+
+
+class ModuleIndex:
+    """Stock modules of the cached kernel, by normalised name, with deps."""
+
+    def __init__(self, root, release):
+        self.base = os.path.join(root, "root", "lib", "modules", release)
+        self.path = {}
+        self.deps = {}
+        with open(os.path.join(self.base, "modules.dep")) as f:
+            for line in f:
+                mod, _, deps = line.partition(":")
+                name = norm(os.path.basename(mod).split(".ko")[0])
+                self.path[name] = mod
+                self.deps[name] = [norm(os.path.basename(d).split(".ko")[0])
+                                   for d in deps.split()]
+
+    def closure(self, names):
+        out, seen = [], set()
+
+        def visit(n):
+            if n in seen:
+                return
+            seen.add(n)
+            for d in self.deps.get(n, []):
+                visit(d)
+            out.append(n)
+        for n in names:
+            visit(norm(n))
+        return out
+
+
+def build_initramfs(work, scenario, conf, args, kroot, release):
+    rootfs = os.path.join(work, "rootfs")
+    for d in ("bin", "sbin", "etc", "proc", "sys", "dev", "tmp", "run", "lab",
+              "mnt", "root", f"lib/modules/{release}/kernel",
+              f"lib/modules/{release}/extra"):
+        os.makedirs(os.path.join(rootfs, d), exist_ok=True)
+    busybox = "/bin/busybox"
+    if not os.path.exists(busybox):
+        raise HarnessError("no /bin/busybox; install busybox-static (scripts/setup)")
+    shutil.copy(busybox, os.path.join(rootfs, "bin", "busybox"))
+    shutil.copy(os.path.join(HERE, "init.sh"), os.path.join(rootfs, "init"))
+    os.chmod(os.path.join(rootfs, "init"), 0o755)
+    shutil.copy(os.path.join(HERE, "lib.sh"), os.path.join(rootfs, "lab", "lib.sh"))
+    shutil.copy(scenario, os.path.join(rootfs, "lab", "scenario.sh"))
+    with open(os.path.join(rootfs, "etc", "passwd"), "w") as f:
+        f.write("root:x:0:0:root:/root:/bin/sh\n")
+    with open(os.path.join(rootfs, "etc", "group"), "w") as f:
+        f.write("root:x:0:\nkvm:x:993:\n")
+
+    # programs
+    bins = list(args.bin or []) + conf.get("bins", [])
+    for b in bins:
+        src = b if os.path.isabs(b) else os.path.join(args.build_dir, b)
+        if not os.path.exists(src):
+            raise HarnessError(f"program {b} not found at {src} (build it first)")
+        shutil.copy(src, os.path.join(rootfs, "bin", os.path.basename(src)))
+
+    # modules
+    idx = ModuleIndex(kroot, release)
+    wanted = list(conf.get("modules", [])) + list(args.module or [])
+    if conf.get("hostroot", ["no"])[0] == "yes":
+        wanted += HOSTROOT_MODULES
+    stock = [m for m in wanted if norm(m) in idx.path]
+    ours = [m for m in wanted if norm(m) not in idx.path]
+    for name in idx.closure(stock):
+        rel = idx.path[name]
+        dst = os.path.join(rootfs, "lib", "modules", release, rel)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        src = os.path.join(idx.base, rel)
+        if rel.endswith(".xz"):
+            with open(dst[:-3], "wb") as out:
+                subprocess.run(["xz", "-dc", src], stdout=out, check=True)
+        elif rel.endswith(".zst"):
+            with open(dst[:-4], "wb") as out:
+                subprocess.run(["zstd", "-dcq", src], stdout=out, check=True)
+        else:
+            shutil.copy(src, dst)
+    for m in ours:
+        src = m if os.path.isabs(m) else os.path.join(args.kmod_dir, norm(m) + ".ko")
+        if not os.path.exists(src):
+            raise HarnessError(f"module {m} is neither a stock module nor built at {src}")
+        shutil.copy(src, os.path.join(rootfs, "lib", "modules", release, "extra"))
+    for f in ("modules.order", "modules.builtin", "modules.builtin.modinfo"):
+        p = os.path.join(idx.base, f)
+        if os.path.exists(p):
+            shutil.copy(p, os.path.join(rootfs, "lib", "modules", release, f))
+    subprocess.run(["depmod", "-b", rootfs, release], check=True)
+
+    cpio = os.path.join(work, "initrd.cpio")
+    with open(cpio, "wb") as out:
+        find = subprocess.Popen(["find", ".", "-print0"], cwd=rootfs, stdout=subprocess.PIPE)
+        subprocess.run(["cpio", "--quiet", "-o", "-0", "-H", "newc", "-R", "0:0"],
+                       cwd=rootfs, stdin=find.stdout, stdout=out, check=True)
+        find.wait()
+    return cpio
+
+
+def run(args):
+    scenario = os.path.abspath(args.scenario)
+    name = os.path.splitext(os.path.basename(scenario))[0]
+    conf = parse_header(scenario)
+    kroot, release = kernel_dir(args.cache_dir)
+    kernel = os.path.join(kroot, "root", "boot", f"vmlinuz-{release}")
+    timeout = float(args.timeout or conf.get("timeout", ["300"])[0])
+    smp = conf.get("smp", ["2"])[0]
+    mem = conf.get("memory", ["2G"])[0]
+    cpu = args.cpu or conf.get("cpu", ["EPYC"])[0]
+    os.makedirs(args.log_dir, exist_ok=True)
+    logpath = os.path.join(args.log_dir, f"{name}.log")
+
+    t_start = time.monotonic()
+    work = tempfile.mkdtemp(prefix=f"lab-{name}-", dir=args.work_dir)
+    try:
+        cpio = build_initramfs(work, scenario, conf, args, kroot, release)
+        t_built = time.monotonic()
+        nonce = secrets.token_hex(8)
+        marker = f"MKVM-LAB-{nonce}"
+        append = (f"console=ttyS0 panic=-1 oops=panic rdinit=/init loglevel=6 "
+                  f"printk.time=1 mkvm.nonce={nonce}")
+        cmd = [args.qemu, "-accel", "tcg", "-cpu", cpu, "-smp", smp, "-m", mem,
+               "-kernel", kernel, "-initrd", cpio, "-append", append,
+               "-display", "none", "-serial", "stdio", "-monitor", "none",
+               "-no-reboot", "-nic", "none"]
+        if conf.get("hostroot", ["no"])[0] == "yes":
+            cmd += ["-virtfs", "local,path=/,mount_tag=hostroot,"
+                    "security_model=none,readonly=on"]
+        log(f"{name}: booting {release} (cpu {cpu}, {smp} CPUs, {mem}), "
+            f"timeout {timeout:.0f}s")
+        verdict, rc, detail, t_boot = boot(cmd, marker, timeout, logpath, args)
+    finally:
+        if not args.keep_work:
+            shutil.rmtree(work, ignore_errors=True)
+    t_end = time.monotonic()
+    times = (f"initramfs {t_built - t_start:.1f}s, boot {t_boot:.1f}s, "
+             f"total {t_end - t_start:.1f}s")
+    if verdict == "PASS":
+        log(f"{name}: PASS ({times})")
+    else:
+        log(f"{name}: {verdict}: {detail} ({times})")
+        log(f"{name}: console log kept at {logpath}")
+    return verdict
+
+
+def boot(cmd, marker, timeout, logpath, args):
+    """Run QEMU, stream the console into logpath, return the verdict."""
+    t0 = time.monotonic()
+    t_boot = 0.0
+    with open(logpath, "wb") as logf:
+        logf.write(("# " + " ".join(cmd) + "\n").encode())
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, start_new_session=True)
+        buf = b""
+        lines = []
+        state = "boot"
+        result = None
+        deadline = t0 + timeout
+        timed_out = False
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                timed_out = True
+                break
+            r, _, _ = select.select([p.stdout], [], [], min(left, 1.0))
+            if not r:
+                continue
+            chunk = os.read(p.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            logf.write(chunk)
+            logf.flush()
+            buf += chunk
+            while b"\n" in buf:
+                raw, buf = buf.split(b"\n", 1)
+                line = raw.decode("utf-8", "replace").rstrip("\r")
+                lines.append(line)
+                if line.startswith(marker + ": BEGIN"):
+                    state = "scenario"
+                    t_boot = time.monotonic() - t0
+                    continue
+                if line.startswith(marker + ": DMESG-BEGIN"):
+                    state = "dmesg"
+                    continue
+                if line.startswith(marker + ": DMESG-END"):
+                    state = "end"
+                    continue
+                if line.startswith(marker + ": RESULT "):
+                    result = int(line.split()[-1])
+                    continue
+                if state == "scenario" and not args.quiet and not KMSG_LINE.match(line):
+                    print(line, flush=True)
+            if result is not None:
+                break
+        if timed_out or p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+                p.wait(5)
+            except (subprocess.TimeoutExpired, ProcessLookupError):
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+        else:
+            p.wait()
+
+    text = "\n".join(lines)
+    dmesg = []
+    in_dmesg = False
+    for line in lines:
+        if line.startswith(marker + ": DMESG-BEGIN"):
+            in_dmesg = True
+        elif line.startswith(marker + ": DMESG-END"):
+            in_dmesg = False
+        elif in_dmesg:
+            dmesg.append(line)
+    bad = [l for l in dmesg if BAD_LOG.search(l)]
+
+    if result is None:
+        if re.search(r"Kernel panic|BUG: |Oops", text):
+            first = next(l for l in lines if re.search(r"Kernel panic|BUG: |Oops", l))
+            return "CRASH", None, f"guest crashed: {first.strip()}", t_boot
+        if timed_out:
+            return "TIMEOUT", None, f"no result within {timeout:.0f}s", t_boot
+        return "CRASH", None, (f"guest stopped without a result "
+                               f"(QEMU exit status {p.returncode})"), t_boot
+    if result != 0:
+        return "FAIL", result, f"scenario exited {result}", t_boot
+    if bad:
+        return "FAIL", result, f"kernel log is not clean: {bad[0].strip()}", t_boot
+    return "PASS", 0, "", t_boot
+
+
+def main():
+    ap = argparse.ArgumentParser(description="Run a scenario in the SVM lab.")
+    ap.add_argument("scenario")
+    ap.add_argument("--cache-dir", default=os.environ.get(
+        "MULTIKVM_CACHE_DIR", os.path.join(TOP, ".cache")))
+    ap.add_argument("--build-dir", default=os.environ.get(
+        "MULTIKVM_BUILD_DIR", os.path.join(TOP, "build")),
+        help="where relative bins= paths are found")
+    ap.add_argument("--kmod-dir", default=None,
+                    help="where our modules are (default BUILD/kmod/out)")
+    ap.add_argument("--log-dir", default=None,
+                    help="where console logs are kept (default BUILD/lab-logs)")
+    ap.add_argument("--work-dir", default=None)
+    ap.add_argument("--keep-work", action="store_true")
+    ap.add_argument("--bin", action="append", help="extra program for /bin")
+    ap.add_argument("--module", action="append", help="extra module")
+    ap.add_argument("--cpu", default=None)
+    ap.add_argument("--timeout", type=float, default=None)
+    ap.add_argument("--qemu", default="qemu-system-x86_64")
+    ap.add_argument("--quiet", action="store_true", help="do not echo scenario output")
+    ap.add_argument("--expect", choices=list(VERDICT_CODES),
+                    help="succeed only if this verdict is reached")
+    args = ap.parse_args()
+    args.kmod_dir = args.kmod_dir or os.path.join(args.build_dir, "kmod", "out")
+    args.log_dir = args.log_dir or os.path.join(args.build_dir, "lab-logs")
+    args.work_dir = args.work_dir or args.build_dir
+    os.makedirs(args.work_dir, exist_ok=True)
+    try:
+        verdict = run(args)
+    except HarnessError as e:
+        print(f"lab: error: {e}", file=sys.stderr)
+        return 4
+    if args.expect:
+        if verdict == args.expect:
+            log(f"expected verdict {args.expect} reached")
+            return 0
+        log(f"expected verdict {args.expect}, got {verdict}")
+        return 1
+    return VERDICT_CODES[verdict]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
