@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Debian's stock kvm_amd loads in the lab and runs a checked guest on /dev/kvm.
 # lab: modules=kvm-amd
-# lab: bins=tests/kvmtest/kvmtest
+# lab: bins=tests/kvmtest
 . /lab/lib.sh
 
 step "load stock kvm_amd"
