@@ -307,6 +307,8 @@ def boot(cmd, marker, timeout, logpath, args):
         elif in_dmesg:
             dmesg.append(line)
     bad = [l for l in dmesg if BAD_LOG.search(l)]
+    # Name the warning itself rather than the "cut here" line above it.
+    bad.sort(key=lambda l: "cut here" in l)
 
     if result is None:
         if re.search(r"Kernel panic|BUG: |Oops", text):
