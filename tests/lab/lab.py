@@ -138,6 +138,11 @@ def build_initramfs(work, scenario, conf, args, kroot, release):
     os.chmod(os.path.join(rootfs, "init"), 0o755)
     shutil.copy(os.path.join(HERE, "lib.sh"), os.path.join(rootfs, "lab", "lib.sh"))
     shutil.copy(scenario, os.path.join(rootfs, "lab", "scenario.sh"))
+    # Where the repository and the build are: scenarios find host-built
+    # files through the host root (hostroot=yes) at the same paths.
+    with open(os.path.join(rootfs, "lab", "env"), "w") as f:
+        f.write(f"LAB_TOP={TOP}\nLAB_BUILD_DIR={os.path.abspath(args.build_dir)}\n"
+                f"LAB_KMOD_DIR={os.path.abspath(args.kmod_dir)}\n")
     with open(os.path.join(rootfs, "etc", "passwd"), "w") as f:
         f.write("root:x:0:0:root:/root:/bin/sh\n")
     with open(os.path.join(rootfs, "etc", "group"), "w") as f:

@@ -5,6 +5,9 @@
 # non-zero.  Kernel log, markers and verdicts are the harness's business.
 
 LAB_MODDIR=/lib/modules/$(uname -r)
+# LAB_TOP, LAB_BUILD_DIR, LAB_KMOD_DIR: host paths of the repository, the
+# build directory and our modules (reachable under $LAB_ROOT after lab_hostroot)
+[ -f /lab/env ] && . /lab/env
 
 # step "text": a readable step line in the console output
 step() {
