@@ -134,15 +134,18 @@ def build_initramfs(work, scenario, conf, args, kroot, release):
     if not os.path.exists(busybox):
         raise HarnessError("no /bin/busybox; install busybox-static (scripts/setup)")
     shutil.copy(busybox, os.path.join(rootfs, "bin", "busybox"))
+    os.link(os.path.join(rootfs, "bin", "busybox"), os.path.join(rootfs, "lab", "busybox"))
     shutil.copy(os.path.join(HERE, "init.sh"), os.path.join(rootfs, "init"))
     os.chmod(os.path.join(rootfs, "init"), 0o755)
     shutil.copy(os.path.join(HERE, "lib.sh"), os.path.join(rootfs, "lab", "lib.sh"))
+    shutil.copy(os.path.join(HERE, "run.sh"), os.path.join(rootfs, "lab", "run.sh"))
     shutil.copy(scenario, os.path.join(rootfs, "lab", "scenario.sh"))
     # Where the repository and the build are: scenarios find host-built
     # files through the host root (hostroot=yes) at the same paths.
     with open(os.path.join(rootfs, "lab", "env"), "w") as f:
         f.write(f"LAB_TOP={TOP}\nLAB_BUILD_DIR={os.path.abspath(args.build_dir)}\n"
-                f"LAB_KMOD_DIR={os.path.abspath(args.kmod_dir)}\n")
+                f"LAB_KMOD_DIR={os.path.abspath(args.kmod_dir)}\n"
+                f"LAB_HOSTROOT={conf.get('hostroot', ['no'])[0]}\n")
     with open(os.path.join(rootfs, "etc", "passwd"), "w") as f:
         f.write("root:x:0:0:root:/root:/bin/sh\n")
     with open(os.path.join(rootfs, "etc", "group"), "w") as f:
@@ -154,7 +157,8 @@ def build_initramfs(work, scenario, conf, args, kroot, release):
         src = b if os.path.isabs(b) else os.path.join(args.build_dir, b)
         if not os.path.exists(src):
             raise HarnessError(f"program {b} not found at {src} (build it first)")
-        shutil.copy(src, os.path.join(rootfs, "bin", os.path.basename(src)))
+        os.makedirs(os.path.join(rootfs, "lab", "bin"), exist_ok=True)
+        shutil.copy(src, os.path.join(rootfs, "lab", "bin", os.path.basename(src)))
 
     # modules
     idx = ModuleIndex(kroot, release)

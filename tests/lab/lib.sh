@@ -52,40 +52,35 @@ lab_unload() {
 	rmmod "$1" || die "cannot remove module $1"
 }
 
-# lab_hostroot: mount the host's root (9p, read-only) with a tmpfs overlay
-# at /host and prepare it to chroot into (proc, sys, dev, run, tmp and this
-# kernel's modules bound in).  Afterwards run host programs with hostrun.
-LAB_ROOT=/host
-lab_hostroot() {
-	local m
+# lab_mount_hostroot DIR: mount the host's root (9p, read-only) with a tmpfs
+# overlay at DIR, with proc, sys, dev, run, tmp, cgroup2 and this kernel's
+# modules inside, and copy /lab there.  /init then makes DIR the root.
+lab_mount_hostroot() {
+	local root=$1 m
 	for m in netfs 9pnet 9pnet_virtio 9p overlay; do
 		modprobe "$m" || die "cannot load $m for the host root"
 	done
-	mkdir -p /mnt/lower /mnt/rw "$LAB_ROOT"
+	mkdir -p /mnt/lower /mnt/rw "$root"
 	mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose \
 		hostroot /mnt/lower || die "cannot mount the host root over 9p"
 	mount -t tmpfs -o size=1G tmpfs /mnt/rw
 	mkdir -p /mnt/rw/upper /mnt/rw/work
 	mount -t overlay overlay \
 		-o lowerdir=/mnt/lower,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work \
-		"$LAB_ROOT" || die "cannot mount the overlay on the host root"
-	mount -t proc proc "$LAB_ROOT/proc"
-	mount -t sysfs sysfs "$LAB_ROOT/sys"
-	mount -t devtmpfs devtmpfs "$LAB_ROOT/dev"
-	mkdir -p "$LAB_ROOT/dev/pts" "$LAB_ROOT/dev/shm"
-	mount -t devpts devpts "$LAB_ROOT/dev/pts"
-	mount -t tmpfs tmpfs "$LAB_ROOT/dev/shm"
-	mount -t tmpfs tmpfs "$LAB_ROOT/run"
-	mount -t tmpfs tmpfs "$LAB_ROOT/tmp"
-	mount -t cgroup2 cgroup2 "$LAB_ROOT/sys/fs/cgroup" 2>/dev/null
-	mount -t debugfs debugfs "$LAB_ROOT/sys/kernel/debug" 2>/dev/null
-	mkdir -p "$LAB_ROOT$LAB_MODDIR"
-	mount --bind "$LAB_MODDIR" "$LAB_ROOT$LAB_MODDIR"
-	echo "ok: host root mounted at $LAB_ROOT"
-}
-
-# hostrun command...: run a host program inside the host root
-hostrun() {
-	chroot "$LAB_ROOT" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-		HOME=/root LC_ALL=C "$@"
+		"$root" || die "cannot mount the overlay on the host root"
+	mount -t proc proc "$root/proc"
+	mount -t sysfs sysfs "$root/sys"
+	mount -t devtmpfs devtmpfs "$root/dev"
+	mkdir -p "$root/dev/pts" "$root/dev/shm"
+	mount -t devpts devpts "$root/dev/pts"
+	mount -t tmpfs tmpfs "$root/dev/shm"
+	mount -t tmpfs tmpfs "$root/run"
+	mount -t tmpfs tmpfs "$root/tmp"
+	chmod 1777 "$root/tmp"
+	mount -t cgroup2 cgroup2 "$root/sys/fs/cgroup" 2>/dev/null
+	mount -t debugfs debugfs "$root/sys/kernel/debug" 2>/dev/null
+	mkdir -p "$root$LAB_MODDIR"
+	mount --bind "$LAB_MODDIR" "$root$LAB_MODDIR"
+	rm -rf "$root/lab"
+	cp -a /lab "$root/lab"
 }
