@@ -53,7 +53,7 @@ lab_unload() {
 }
 
 # lab_mount_hostroot DIR: mount the host's root (9p, read-only) with a tmpfs
-# overlay at DIR, with proc, sys, dev, run, tmp, cgroup2 and this kernel's
+# overlay at DIR, with proc, sys, dev, run, cgroup2 and this kernel's
 # modules inside, and copy /lab there.  /init then makes DIR the root.
 lab_mount_hostroot() {
 	local root=$1 m
@@ -75,8 +75,7 @@ lab_mount_hostroot() {
 	mount -t devpts devpts "$root/dev/pts"
 	mount -t tmpfs tmpfs "$root/dev/shm"
 	mount -t tmpfs tmpfs "$root/run"
-	mount -t tmpfs tmpfs "$root/tmp"
-	chmod 1777 "$root/tmp"
+	# /tmp stays the host's (through the overlay): a checkout may live there.
 	mount -t cgroup2 cgroup2 "$root/sys/fs/cgroup" 2>/dev/null
 	mount -t debugfs debugfs "$root/sys/kernel/debug" 2>/dev/null
 	mkdir -p "$root$LAB_MODDIR"
