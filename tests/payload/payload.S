@@ -4,9 +4,11 @@
  * 16-bit real-mode code that writes to the first serial port (0x3f8).
  *
  * Built twice:
- *  - default:     print "multikvm payload: tick N" for ever, one line every
- *                 PAYLOAD_SPIN iterations of a busy loop (guest progress that
- *                 a test can read from the serial log);
+ *  - default:     print "multikvm payload: tick N tsc=HEX" for ever, one line
+ *                 every PAYLOAD_SPIN iterations of a busy loop: guest progress
+ *                 that a test reads from the serial log, stamped with the
+ *                 guest's TSC so that a pause of the guest shows as a gap
+ *                 between two consecutive stamps;
  *  - PAYLOAD_EXIT: print "multikvm payload: ok" and leave QEMU through
  *                 isa-debug-exit (port 0xf4; QEMU exits with status 3 for 1).
  */
@@ -42,9 +44,37 @@ spin:
 	call	puts
 	movl	%ebx, %eax
 	call	putdec
+	movw	$tscmsg, %si
+	call	puts
+	rdtsc
+	xchgl	%eax, %edx
+	call	puthex
+	movl	%edx, %eax
+	call	puthex
 	movb	$'\n', %al
 	call	putc
 	jmp	tick
+
+/* print eax as 8 hex digits */
+puthex:
+	pushl	%eax
+	pushl	%ecx
+	pushl	%edx
+	movl	%eax, %edx
+	movw	$8, %cx
+5:	roll	$4, %edx
+	movb	%dl, %al
+	andb	$0xf, %al
+	addb	$'0', %al
+	cmpb	$'9', %al
+	jbe	6f
+	addb	$('a' - '9' - 1), %al
+6:	call	putc
+	loop	5b
+	popl	%edx
+	popl	%ecx
+	popl	%eax
+	ret
 
 /* print eax in decimal */
 putdec:
@@ -94,6 +124,7 @@ banner:	.asciz	"multikvm payload: start\n"
 okmsg:	.asciz	"multikvm payload: ok\n"
 #else
 tickmsg: .asciz	"multikvm payload: tick "
+tscmsg:	.asciz	" tsc="
 #endif
 
 	/* reset vector: physical 0xffff0 = offset 0xfff0 of the 64 KiB image */

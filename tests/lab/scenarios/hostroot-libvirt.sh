@@ -31,9 +31,9 @@ check "virsh define" virsh -q define /tmp/demo.xml
 check "virsh start" virsh -q start demo
 pid=$(cat /run/libvirt/qemu/demo.pid)
 check "QEMU has /dev/kvm open" sh -c "ls -l /proc/$pid/fd | grep -q ' -> /dev/kvm\$'"
-t1=$(sed -n 's/^multikvm payload: tick //p' /tmp/demo.serial | tail -1)
+t1=$(sed -n 's/^multikvm payload: tick \([0-9]*\).*/\1/p' /tmp/demo.serial | tail -1)
 sleep 2
-t2=$(sed -n 's/^multikvm payload: tick //p' /tmp/demo.serial | tail -1)
+t2=$(sed -n 's/^multikvm payload: tick \([0-9]*\).*/\1/p' /tmp/demo.serial | tail -1)
 echo "guest ticks: ${t1:-none} -> ${t2:-none}"
 check "the guest makes progress" test "${t2:-0}" -gt "${t1:-0}"
 check "virsh destroy" virsh -q destroy demo
