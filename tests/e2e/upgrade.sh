@@ -1,0 +1,174 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Upgrade by attrition, on real instances: vac + kvm_amd_1 run domains A and B;
+# kvm_amd_2 is loaded next to it and new domains land there; instance 1 is
+# drained, its domains finish one by one and it is retired (unloaded) while
+# the domains on instance 2 keep running; a third build arrives and takes the
+# next domain.  libvirtd, virtlogd, QEMU and multikvm's hook, wrapper and CLI
+# are the host's and this build's, running inside the lab.
+# lab: modules=vac kvm_amd_1 kvm_amd_2 kvm_amd_3
+# lab: hostroot=yes
+# lab: timeout=900
+. /lab/lib.sh
+
+B=$LAB_BUILD_DIR
+NS=http://multikvm.org/xmlns/libvirt/domain/1.0
+TICKS="python3 $LAB_TOP/tests/e2e/ticks.py"
+export PATH=$B/cli:$PATH
+
+# If anything fails, the console log (kept by the harness) gets libvirtd's
+# log and every domain's serial output.
+dump_logs() {
+	local f
+	for f in /var/log/libvirt/libvirtd.log /var/log/libvirt/qemu/*.log /tmp/e2e/*.serial; do
+		[ -f "$f" ] || continue
+		echo "=== LOG-BEGIN $f"
+		tail -n 200 "$f"
+		echo "=== LOG-END $f"
+	done
+}
+trap '[ $? -eq 0 ] || dump_logs' EXIT
+
+# domain NAME [METADATA]: define a domain whose guest prints progress ticks
+domain() {
+	local name=$1 wish=${2:-}
+	local meta=
+	[ -n "$wish" ] && meta="<metadata><mkvm:kvm xmlns:mkvm='$NS' $wish/></metadata>"
+	cat > /tmp/e2e/$name.xml <<XML
+<domain type='kvm'>
+  <name>$name</name>
+  $meta
+  <memory unit='MiB'>16</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <loader type='rom'>$B/tests/payload/payload-tick.bin</loader>
+  </os>
+  <devices>
+    <emulator>/usr/local/bin/multikvm-qemu</emulator>
+    <serial type='file'><source path='/tmp/e2e/$name.serial'/></serial>
+  </devices>
+</domain>
+XML
+	virsh -q define /tmp/e2e/$name.xml >/dev/null || die "virsh define $name"
+}
+
+qemu_pid() {
+	cat /run/libvirt/qemu/$1.pid
+}
+
+# on NAME N: domain NAME's QEMU has /dev/kvmN open (and no other kvm node)
+on() {
+	local pid nodes
+	pid=$(qemu_pid "$1")
+	nodes=$(ls -l /proc/$pid/fd | sed -n 's|.* -> \(/dev/kvm[0-9]*\)$|\1|p' | sort -u | tr '\n' ' ')
+	[ "$nodes" = "/dev/kvm$2 " ] || die "$1 (pid $pid) has '$nodes' open, expected /dev/kvm$2"
+	echo "   $1: QEMU pid $pid runs on /dev/kvm$2"
+}
+
+vms() {
+	cat /sys/kernel/vac/instances/$1/vms
+}
+
+ticks() {
+	$TICKS last /tmp/e2e/$1.serial
+}
+
+# progressing NAME...: each domain's guest makes progress
+progressing() {
+	local d before=
+	for d in "$@"; do before="$before $(ticks $d)"; done
+	sleep 2
+	set -- $@
+	for t in $before; do
+		local now
+		now=$(ticks $1)
+		[ "$now" -gt "$t" ] || die "domain $1 made no progress ($t -> $now ticks)"
+		echo "   $1: guest ticks $t -> $now"
+		shift
+	done
+}
+
+mkdir -p /tmp/e2e
+
+step "Day 0: vac and the old build, kvm_amd_1"
+lab_load vac
+lab_load kvm_amd_1
+# What our udev rule does on a host (no udev in the lab).
+chgrp kvm /dev/kvm /dev/kvm1 && chmod 0660 /dev/kvm /dev/kvm1
+echo "   instance 1: $(cat /sys/kernel/vac/instances/1/module), build $(cat /sys/kernel/vac/instances/1/build_id)"
+
+step "Install multikvm: hook, wrapper, CLI, policy"
+meson install --no-rebuild --quiet -C "$B" >/tmp/e2e/install.log 2>&1 ||
+	{ cat /tmp/e2e/install.log; die "meson install"; }
+mkdir -p /etc/multikvm
+cat > /etc/multikvm/policy.xml <<XML
+XML
+cat >> /etc/libvirt/qemu.conf <<CONF
+cgroup_device_acl = [ "/dev/null", "/dev/full", "/dev/zero", "/dev/random",
+    "/dev/urandom", "/dev/ptmx", "/dev/kvm", "/dev/userfaultfd",
+    "/dev/kvm1", "/dev/kvm2", "/dev/kvm3" ]
+CONF
+check "virtlogd starts" virtlogd -d
+check "libvirtd starts" libvirtd -d
+multikvm status
+
+step "Domains A and B (no wish) start on instance 1"
+for d in A B; do domain $d; virsh -q start $d >/dev/null || die "virsh start $d"; done
+on A 1
+on B 1
+check "vac counts 2 VMs on instance 1" test "$(vms 1)" = 2
+progressing A B
+
+step "Upgrade day: the new build kvm_amd_2 (hardened parameters) loads next to it"
+lab_load kvm_amd_2 mitigate_smt_rsb=1 nx_huge_pages=force
+chgrp kvm /dev/kvm2 && chmod 0660 /dev/kvm2
+multikvm status
+
+step "New domains land on instance 2: C pinned, D hardened, E no wish"
+domain C "instance='2'"
+domain D "profile='hardened'"
+domain E
+for d in C D E; do virsh -q start $d >/dev/null || die "virsh start $d"; done
+on C 2
+on D 2
+on E 2
+check "vac counts 3 VMs on instance 2" test "$(vms 2)" = 3
+progressing A B C D E
+
+step "Drain instance 1; its domains finish one by one; retire it"
+multikvm drain 1 --reason "upgrade to kvm_amd_2" || die "multikvm drain 1"
+multikvm retire 1 --wait > /tmp/e2e/retire.out 2>&1 &
+retire=$!
+sleep 1
+for d in A B; do
+	virsh -q destroy $d >/dev/null || die "virsh destroy $d"
+	echo "   $d finished"
+	sleep 1
+done
+gap_from_C=$(ticks C) gap_from_D=$(ticks D) gap_from_E=$(ticks E)
+wait $retire || { cat /tmp/e2e/retire.out; die "multikvm retire 1 --wait"; }
+cat /tmp/e2e/retire.out
+check "kvm_amd_1 is unloaded" test ! -d /sys/module/kvm_amd_1
+progressing C D E
+
+step "A third build, kvm_amd_3, arrives; the next domain lands on it"
+lab_load kvm_amd_3
+chgrp kvm /dev/kvm3 && chmod 0660 /dev/kvm3
+sleep 1
+gap_to_C=$(ticks C) gap_to_D=$(ticks D) gap_to_E=$(ticks E)
+domain F
+virsh -q start F >/dev/null || die "virsh start F"
+on F 3
+progressing C D E F
+
+step "Running guests were never paused by the upgrade"
+khz=$(dmesg | sed -n 's/.*tsc: Detected \([0-9.]*\) MHz processor.*/\1/p' | tail -1)
+$TICKS gaps --khz "$(echo "$khz" | awk '{print $1 * 1000}')" \
+	/tmp/e2e/C.serial=$gap_from_C:$gap_to_C \
+	/tmp/e2e/D.serial=$gap_from_D:$gap_to_D \
+	/tmp/e2e/E.serial=$gap_from_E:$gap_to_E || die "progress gaps"
+
+step "Final state"
+multikvm status
+multikvm domains
+for d in C D E F; do virsh -q destroy $d >/dev/null || die "virsh destroy $d"; done
