@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* mkvm-decide.h — which instance a domain runs on. */
+#pragma once
+
+#include <glib.h>
+#include "mkvm-wish.h"
+#include "mkvm-policy.h"
+#include "mkvm-inventory.h"
+#include "mkvm-state.h"
+
+G_BEGIN_DECLS
+
+/**
+ * MkvmDecision:
+ * @instance: chosen instance id
+ * @device: its device node path
+ * @profile: the profile applied (NULL for a bare pin)
+ * @reason: one line, e.g. "profile hardened: newest build (1732500000), 3 VMs"
+ */
+typedef struct {
+  guint instance;
+  char *device;
+  char *profile;
+  char *reason;
+} MkvmDecision;
+
+void mkvm_decision_free (MkvmDecision *d);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MkvmDecision, mkvm_decision_free)
+
+/**
+ * mkvm_decide:
+ * @records: (element-type MkvmRecord) (nullable): current records, used as
+ *   load (a domain's own record, same uuid, is not counted)
+ * @drains: (element-type MkvmDrain) (nullable)
+ *
+ * Rules:
+ *  - pin (wish->instance): the instance must exist, its device must check
+ *    out, it must satisfy the requested profile if one is given, and if it
+ *    is draining the policy's pin_draining decides (default: refuse,
+ *    MKVM_ERROR_DRAINING).
+ *  - profile: unknown profile is MKVM_ERROR_NOT_FOUND; candidates are
+ *    instances with a good device that satisfy it and are not draining,
+ *    ordered newest build_time first, then fewest records/VMs, then id.
+ *  - neither: the policy's default profile.
+ * With no candidate: MKVM_ERROR_NO_CANDIDATE, message listing every
+ * instance and why it was rejected ("1: draining (upgrade); 2: nx_huge_pages=N,
+ * profile hardened needs Y") or "no KVM instances found (is vac loaded?)".
+ */
+MkvmDecision *mkvm_decide (const MkvmPolicy *policy, const MkvmInventory *inv,
+                           GPtrArray *records, GPtrArray *drains,
+                           const MkvmWish *wish, GError **error);
+
+/**
+ * mkvm_place_domain:
+ * The hook's "prepare": under the runtime-dir lock, load records and
+ * drains, decide, and write the domain's record (pid 0).  If a record for
+ * the uuid exists and its instance is still present, it is kept (restart
+ * of the hook is idempotent).  @rundir NULL = default.
+ * Returns: (transfer full) the record written.
+ */
+MkvmRecord *mkvm_place_domain (const char *rundir, const MkvmPolicy *policy,
+                               const MkvmInventory *inv, const MkvmWish *wish,
+                               GError **error);
+
+G_END_DECLS

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* mkvm-policy.h — the host policy (/etc/multikvm/policy.xml). */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * MkvmProfile:
+ * @name: identifier ([a-z0-9][a-z0-9_-]{0,31})
+ * @description: free text, may be NULL
+ * @params: (element-type utf8 utf8) module parameter name → required value.
+ *   An instance satisfies the profile when every listed parameter exists in
+ *   /sys/module/<module>/parameters and its value equals the required one
+ *   (after trimming; boolean spellings Y/N/1/0 compare equal).
+ */
+typedef struct {
+  char *name;
+  char *description;
+  GHashTable *params;
+} MkvmProfile;
+
+/** Pin on a draining instance: refuse the start (default) or allow it. */
+typedef enum {
+  MKVM_PIN_DRAINING_REFUSE,
+  MKVM_PIN_DRAINING_ALLOW,
+} MkvmPinDraining;
+
+/** A statically declared instance (hosts whose multi-KVM kernel is not vac). */
+typedef struct {
+  guint id;
+  char *device;   /* absolute device node path, e.g. /dev/kvm-hardened */
+  char *module;   /* module whose parameters apply, may be NULL */
+} MkvmStaticInstance;
+
+/**
+ * MkvmPolicy:
+ * @profiles: (element-type MkvmProfile) in file order
+ * @default_profile: name of the profile used when a domain asks for none
+ * @pin_draining: see MkvmPinDraining
+ * @statics: (element-type MkvmStaticInstance)
+ * @source: file the policy came from, or "(built-in)"
+ *
+ * Selection order among eligible instances is fixed: newest build_time
+ * first, then fewest VMs (recorded domains), then lowest id.
+ */
+typedef struct {
+  GPtrArray *profiles;
+  char *default_profile;
+  MkvmPinDraining pin_draining;
+  GPtrArray *statics;
+  char *source;
+} MkvmPolicy;
+
+void mkvm_policy_free (MkvmPolicy *policy);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MkvmPolicy, mkvm_policy_free)
+
+/**
+ * mkvm_policy_parse:
+ * @xml, @len: document (len -1 = NUL-terminated)
+ * @source: name used in error messages
+ *
+ * Validates against the shipped RelaxNG schema (embedded in the library,
+ * identical to data/policy.rng) and then checks semantics (unique profile
+ * names and static ids, default profile exists).
+ * Returns: (transfer full) or NULL with MKVM_ERROR_INVALID.
+ */
+MkvmPolicy *mkvm_policy_parse (const char *xml, gssize len, const char *source,
+                               GError **error);
+
+/**
+ * mkvm_policy_load:
+ * @path: file, or NULL for mkvm_path_policy()
+ *
+ * A missing file at the default path yields the built-in policy (one
+ * profile "default" requiring nothing, pins on draining instances refused);
+ * a missing explicit path is MKVM_ERROR_NOT_FOUND.
+ */
+MkvmPolicy *mkvm_policy_load (const char *path, GError **error);
+
+/** mkvm_policy_new_builtin: the policy used when no file exists. */
+MkvmPolicy *mkvm_policy_new_builtin (void);
+
+/** mkvm_policy_find_profile: (transfer none) profile by name or NULL. */
+MkvmProfile *mkvm_policy_find_profile (const MkvmPolicy *policy, const char *name);
+
+/** mkvm_policy_schema: (transfer none) the embedded RelaxNG schema text. */
+const char *mkvm_policy_schema (void);
+
+G_END_DECLS

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* mkvm-state.h — runtime state under the runtime dir (/run/multikvm). */
+#pragma once
+
+#include <glib.h>
+#include <sys/types.h>
+
+G_BEGIN_DECLS
+
+/*
+ * Layout of the runtime dir (mkvm_path_rundir(), MULTIKVM_RUNDIR):
+ *   lock               flock()ed exclusively by every writer (and by the
+ *                      decision, so parallel starts see each other)
+ *   domains/<uuid>.json  one record per running domain
+ *   drains.json        {"drains":[{"instance":2,"reason":"...","since":T}]}
+ * Every file is written to a temp file in the same directory, fsync'ed,
+ * renamed over the target, and the directory fsync'ed: a reader sees the
+ * old or the new content, never a partial one.  Readers take no lock.
+ */
+
+/**
+ * MkvmRecord:
+ * @uuid: domain uuid (file name)
+ * @name: domain name
+ * @instance: instance id the domain was placed on
+ * @device: device node path handed to QEMU
+ * @profile: profile the decision used (NULL for a pin without profile)
+ * @reason: one line, why this instance ("pinned", "profile hardened:
+ *   newest build", "reconciled from /proc/PID/fd")
+ * @created, @updated: seconds since the epoch
+ * @pid: QEMU pid when known, else 0
+ */
+typedef struct {
+  char *uuid;
+  char *name;
+  guint instance;
+  char *device;
+  char *profile;
+  char *reason;
+  gint64 created;
+  gint64 updated;
+  pid_t pid;
+} MkvmRecord;
+
+MkvmRecord *mkvm_record_new (void);
+MkvmRecord *mkvm_record_copy (const MkvmRecord *rec);
+void mkvm_record_free (MkvmRecord *rec);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MkvmRecord, mkvm_record_free)
+
+/** MkvmDrain: drain flag of one instance. */
+typedef struct {
+  guint instance;
+  char *reason;
+  gint64 since;
+} MkvmDrain;
+
+void mkvm_drain_free (MkvmDrain *drain);
+
+/** MkvmLock: an exclusive flock on <rundir>/lock (creates rundir). */
+typedef struct _MkvmLock MkvmLock;
+
+/** @rundir: NULL for mkvm_path_rundir(). Blocks until the lock is held. */
+MkvmLock *mkvm_lock_acquire (const char *rundir, GError **error);
+void mkvm_lock_release (MkvmLock *lock);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MkvmLock, mkvm_lock_release)
+
+/*
+ * All functions below take @rundir (NULL = mkvm_path_rundir()).  Writers
+ * (record_write/remove, drain_set/clear) must be called with the lock held
+ * by the caller; they do not lock themselves.
+ */
+
+/** mkvm_record_load: MKVM_ERROR_NOT_FOUND when there is no record for @uuid. */
+MkvmRecord *mkvm_record_load (const char *rundir, const char *uuid, GError **error);
+gboolean mkvm_record_write (const char *rundir, const MkvmRecord *rec, GError **error);
+/** mkvm_record_remove: removing a missing record is not an error. */
+gboolean mkvm_record_remove (const char *rundir, const char *uuid, GError **error);
+/**
+ * mkvm_records_list: (element-type MkvmRecord) every record, sorted by
+ * name.  Unreadable files are skipped with a g_warning (never fatal).
+ */
+GPtrArray *mkvm_records_list (const char *rundir, GError **error);
+/** mkvm_records_count_on: records whose instance is @id. */
+guint mkvm_records_count_on (GPtrArray *records, guint id);
+
+/** mkvm_drains_load: (element-type MkvmDrain) sorted by instance; empty when no file. */
+GPtrArray *mkvm_drains_load (const char *rundir, GError **error);
+/** mkvm_drains_find: (transfer none) drain of @id or NULL. */
+MkvmDrain *mkvm_drains_find (GPtrArray *drains, guint id);
+gboolean mkvm_drain_set (const char *rundir, guint id, const char *reason, GError **error);
+gboolean mkvm_drain_clear (const char *rundir, guint id, GError **error);
+
+/** mkvm_write_file_atomic: temp + fsync + rename + dir fsync, mode 0644. */
+gboolean mkvm_write_file_atomic (const char *path, const char *data, gsize len,
+                                 GError **error);
+
+/** mkvm_uuid_valid: canonical 8-4-4-4-12 hex uuid (either case). */
+gboolean mkvm_uuid_valid (const char *uuid);
+
+G_END_DECLS

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* multikvm.h — umbrella header of libmultikvm. */
+#pragma once
+
+#include "mkvm-error.h"
+#include "mkvm-paths.h"
+#include "mkvm-wish.h"
+#include "mkvm-policy.h"
+#include "mkvm-inventory.h"
+#include "mkvm-state.h"
+#include "mkvm-decide.h"
+#include "mkvm-reconcile.h"
