@@ -27,6 +27,13 @@ typedef enum {
   MKVM_PIN_DRAINING_ALLOW,
 } MkvmPinDraining;
 
+/** Keys of the selection order among eligible instances. */
+typedef enum {
+  MKVM_ORDER_NEWEST_BUILD,   /* higher build_time first */
+  MKVM_ORDER_LEAST_LOADED,   /* fewer domains (max of records and vms) first */
+  MKVM_ORDER_LOWEST_ID,      /* lower id first (always the final tie-break) */
+} MkvmOrderKey;
+
 /** A statically declared instance (hosts whose multi-KVM kernel is not vac). */
 typedef struct {
   guint id;
@@ -39,16 +46,16 @@ typedef struct {
  * @profiles: (element-type MkvmProfile) in file order
  * @default_profile: name of the profile used when a domain asks for none
  * @pin_draining: see MkvmPinDraining
+ * @order: (element-type MkvmOrderKey) selection order, default
+ *   newest-build then least-loaded; lowest id is always the last tie-break
  * @statics: (element-type MkvmStaticInstance)
  * @source: file the policy came from, or "(built-in)"
- *
- * Selection order among eligible instances is fixed: newest build_time
- * first, then fewest VMs (recorded domains), then lowest id.
  */
 typedef struct {
   GPtrArray *profiles;
   char *default_profile;
   MkvmPinDraining pin_draining;
+  GArray *order;
   GPtrArray *statics;
   char *source;
 } MkvmPolicy;

@@ -1,0 +1,588 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include "mkvm-state.h"
+#include "mkvm-error.h"
+#include "mkvm-paths.h"
+#include "mkvm-wish.h"
+
+struct _MkvmLock {
+  int fd;
+};
+
+gboolean
+mkvm_uuid_valid (const char *uuid)
+{
+  static const int groups[] = { 8, 4, 4, 4, 12 };
+  const char *p = uuid;
+  if (!uuid)
+    return FALSE;
+  for (guint g = 0; g < G_N_ELEMENTS (groups); g++)
+    {
+      for (int i = 0; i < groups[g]; i++, p++)
+        if (!g_ascii_isxdigit (*p))
+          return FALSE;
+      if (g < 4 && *p++ != '-')
+        return FALSE;
+    }
+  return *p == '\0';
+}
+
+MkvmRecord *
+mkvm_record_new (void)
+{
+  return g_new0 (MkvmRecord, 1);
+}
+
+MkvmRecord *
+mkvm_record_copy (const MkvmRecord *r)
+{
+  MkvmRecord *c = g_new0 (MkvmRecord, 1);
+  *c = *r;
+  c->uuid = g_strdup (r->uuid);
+  c->name = g_strdup (r->name);
+  c->device = g_strdup (r->device);
+  c->profile = g_strdup (r->profile);
+  c->reason = g_strdup (r->reason);
+  return c;
+}
+
+void
+mkvm_record_free (MkvmRecord *r)
+{
+  if (!r)
+    return;
+  g_free (r->uuid);
+  g_free (r->name);
+  g_free (r->device);
+  g_free (r->profile);
+  g_free (r->reason);
+  g_free (r);
+}
+
+void
+mkvm_drain_free (MkvmDrain *d)
+{
+  if (!d)
+    return;
+  g_free (d->reason);
+  g_free (d);
+}
+
+static const char *
+rundir_or_default (const char *rundir)
+{
+  return rundir ? rundir : mkvm_path_rundir ();
+}
+
+static gboolean
+ensure_dir (const char *path, GError **error)
+{
+  if (g_mkdir_with_parents (path, 0755) < 0)
+    {
+      int e = errno;
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_IO, "cannot create %s: %s",
+                   path, g_strerror (e));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+remove_stale_temps (const char *dir)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const char *n;
+  if (!d)
+    return;
+  while ((n = g_dir_read_name (d)))
+    if (g_str_has_prefix (n, ".tmp-"))
+      {
+        g_autofree char *p = g_build_filename (dir, n, NULL);
+        g_unlink (p);
+      }
+  g_dir_close (d);
+}
+
+MkvmLock *
+mkvm_lock_acquire (const char *rundir, GError **error)
+{
+  const char *dir = rundir_or_default (rundir);
+  g_autofree char *domains = g_build_filename (dir, "domains", NULL);
+  g_autofree char *path = g_build_filename (dir, "lock", NULL);
+  int fd;
+
+  if (!ensure_dir (domains, error))
+    return NULL;
+  fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0)
+    {
+      int e = errno;
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_IO, "cannot open lock %s: %s",
+                   path, g_strerror (e));
+      return NULL;
+    }
+  while (flock (fd, LOCK_EX) < 0)
+    {
+      int e = errno;
+      if (e == EINTR)
+        continue;
+      close (fd);
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_IO, "cannot lock %s: %s",
+                   path, g_strerror (e));
+      return NULL;
+    }
+  /* Holding the lock: any temp file left is from a writer that died. */
+  remove_stale_temps (dir);
+  remove_stale_temps (domains);
+  MkvmLock *l = g_new0 (MkvmLock, 1);
+  l->fd = fd;
+  return l;
+}
+
+void
+mkvm_lock_release (MkvmLock *lock)
+{
+  if (!lock)
+    return;
+  close (lock->fd);   /* releases the flock */
+  g_free (lock);
+}
+
+gboolean
+mkvm_write_file_atomic (const char *path, const char *data, gsize len, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *tmp = g_build_filename (dir, ".tmp-XXXXXX", NULL);
+  int fd, dfd, e;
+  gsize off = 0;
+
+  fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0644);
+  if (fd < 0)
+    {
+      e = errno;
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_IO, "cannot create a file in %s: %s",
+                   dir, g_strerror (e));
+      return FALSE;
+    }
+  while (off < len)
+    {
+      ssize_t n = write (fd, data + off, len - off);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        goto fail;
+      off += n;
+    }
+  if (fchmod (fd, 0644) < 0 || fsync (fd) < 0)
+    goto fail;
+  if (close (fd) < 0)
+    {
+      fd = -1;
+      goto fail;
+    }
+  fd = -1;
+  if (rename (tmp, path) < 0)
+    goto fail;
+  dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0)
+    {
+      fsync (dfd);
+      close (dfd);
+    }
+  return TRUE;
+
+fail:
+  e = errno;
+  if (fd >= 0)
+    close (fd);
+  g_unlink (tmp);
+  g_set_error (error, MKVM_ERROR, MKVM_ERROR_IO, "cannot write %s: %s",
+               path, g_strerror (e));
+  return FALSE;
+}
+
+static char *
+record_path (const char *rundir, const char *uuid)
+{
+  g_autofree char *file = g_strdup_printf ("%s.json", uuid);
+  return g_build_filename (rundir_or_default (rundir), "domains", file, NULL);
+}
+
+static char *
+to_json (JsonBuilder *b)
+{
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  char *s = json_generator_to_data (gen, NULL);
+  char *r = g_strconcat (s, "\n", NULL);
+  g_free (s);
+  return r;
+}
+
+static void
+add_str (JsonBuilder *b, const char *k, const char *v)
+{
+  json_builder_set_member_name (b, k);
+  if (v)
+    json_builder_add_string_value (b, v);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
+add_int (JsonBuilder *b, const char *k, gint64 v)
+{
+  json_builder_set_member_name (b, k);
+  json_builder_add_int_value (b, v);
+}
+
+gboolean
+mkvm_record_write (const char *rundir, const MkvmRecord *rec, GError **error)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autofree char *path = NULL;
+  g_autofree char *json = NULL;
+  g_autofree char *domains = g_build_filename (rundir_or_default (rundir), "domains", NULL);
+
+  if (!mkvm_uuid_valid (rec->uuid))
+    {
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID, "record has a malformed uuid '%s'",
+                   rec->uuid ? rec->uuid : "");
+      return FALSE;
+    }
+  if (!ensure_dir (domains, error))
+    return FALSE;
+  json_builder_begin_object (b);
+  add_str (b, "uuid", rec->uuid);
+  add_str (b, "name", rec->name);
+  add_int (b, "instance", rec->instance);
+  add_str (b, "device", rec->device);
+  add_str (b, "profile", rec->profile);
+  add_str (b, "reason", rec->reason);
+  add_int (b, "created", rec->created);
+  add_int (b, "updated", rec->updated);
+  add_int (b, "pid", rec->pid);
+  json_builder_end_object (b);
+  json = to_json (b);
+  path = record_path (rundir, rec->uuid);
+  return mkvm_write_file_atomic (path, json, strlen (json), error);
+}
+
+static JsonObject *
+parse_object (const char *path, JsonParser *parser, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  JsonNode *root;
+
+  if (!json_parser_load_from_file (parser, path, &local))
+    {
+      if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        g_set_error (error, MKVM_ERROR, MKVM_ERROR_NOT_FOUND, "%s does not exist", path);
+      else
+        g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID, "%s is unreadable: %s",
+                     path, local->message);
+      return NULL;
+    }
+  root = json_parser_get_root (parser);
+  if (!root || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID, "%s: not a JSON object", path);
+      return NULL;
+    }
+  return json_node_get_object (root);
+}
+
+static char *
+get_str (JsonObject *o, const char *k)
+{
+  JsonNode *n = json_object_get_member (o, k);
+  if (!n || JSON_NODE_TYPE (n) != JSON_NODE_VALUE || json_node_get_value_type (n) != G_TYPE_STRING)
+    return NULL;
+  return g_strdup (json_node_get_string (n));
+}
+
+static gint64
+get_int (JsonObject *o, const char *k)
+{
+  JsonNode *n = json_object_get_member (o, k);
+  if (!n || JSON_NODE_TYPE (n) != JSON_NODE_VALUE || json_node_get_value_type (n) != G_TYPE_INT64)
+    return -1;
+  return json_node_get_int (n);
+}
+
+static MkvmRecord *
+record_from_file (const char *path, GError **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *o = parse_object (path, parser, error);
+  g_autoptr(MkvmRecord) r = NULL;
+  gint64 inst, pid;
+
+  if (!o)
+    return NULL;
+  r = mkvm_record_new ();
+  r->uuid = get_str (o, "uuid");
+  r->name = get_str (o, "name");
+  r->device = get_str (o, "device");
+  r->profile = get_str (o, "profile");
+  r->reason = get_str (o, "reason");
+  r->created = get_int (o, "created");
+  r->updated = get_int (o, "updated");
+  inst = get_int (o, "instance");
+  pid = get_int (o, "pid");
+  if (!mkvm_uuid_valid (r->uuid) || !r->name || !r->device || inst < 1
+      || inst > MKVM_INSTANCE_MAX || pid < 0 || pid > G_MAXINT32)
+    {
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
+                   "%s: record lacks uuid, name, device, instance or pid", path);
+      return NULL;
+    }
+  r->instance = inst;
+  r->pid = (pid_t) pid;
+  return g_steal_pointer (&r);
+}
+
+MkvmRecord *
+mkvm_record_load (const char *rundir, const char *uuid, GError **error)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *lower = NULL;
+  MkvmRecord *r;
+
+  if (!mkvm_uuid_valid (uuid))
+    {
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID, "'%s' is not a uuid",
+                   uuid ? uuid : "");
+      return NULL;
+    }
+  lower = g_ascii_strdown (uuid, -1);
+  path = record_path (rundir, lower);
+  r = record_from_file (path, error);
+  if (r && g_ascii_strcasecmp (r->uuid, lower) != 0)
+    {
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID, "%s: holds uuid %s", path, r->uuid);
+      mkvm_record_free (r);
+      return NULL;
+    }
+  return r;
+}
+
+gboolean
+mkvm_record_remove (const char *rundir, const char *uuid, GError **error)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *lower = NULL;
+  g_autofree char *dir = NULL;
+
+  if (!mkvm_uuid_valid (uuid))
+    {
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID, "'%s' is not a uuid",
+                   uuid ? uuid : "");
+      return FALSE;
+    }
+  lower = g_ascii_strdown (uuid, -1);
+  path = record_path (rundir, lower);
+  if (g_unlink (path) < 0 && errno != ENOENT)
+    {
+      int e = errno;
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_IO, "cannot remove %s: %s",
+                   path, g_strerror (e));
+      return FALSE;
+    }
+  dir = g_path_get_dirname (path);
+  int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0)
+    {
+      fsync (dfd);
+      close (dfd);
+    }
+  return TRUE;
+}
+
+static gint
+record_cmp (gconstpointer a, gconstpointer b)
+{
+  const MkvmRecord *ra = *(MkvmRecord * const *) a, *rb = *(MkvmRecord * const *) b;
+  int c = g_strcmp0 (ra->name, rb->name);
+  return c ? c : g_strcmp0 (ra->uuid, rb->uuid);
+}
+
+GPtrArray *
+mkvm_records_list (const char *rundir, GError **error)
+{
+  g_autofree char *dir = g_build_filename (rundir_or_default (rundir), "domains", NULL);
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) mkvm_record_free);
+  g_autoptr(GError) local = NULL;
+  GDir *d = g_dir_open (dir, 0, &local);
+  const char *n;
+
+  if (!d)
+    {
+      if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        return out;
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_IO, "cannot list %s: %s", dir,
+                   local->message);
+      g_ptr_array_unref (out);
+      return NULL;
+    }
+  while ((n = g_dir_read_name (d)))
+    {
+      g_autoptr(GError) e = NULL;
+      g_autofree char *path = NULL;
+      MkvmRecord *r;
+      if (n[0] == '.' || !g_str_has_suffix (n, ".json"))
+        continue;
+      path = g_build_filename (dir, n, NULL);
+      r = record_from_file (path, &e);
+      if (!r)
+        {
+          if (!g_error_matches (e, MKVM_ERROR, MKVM_ERROR_NOT_FOUND))  /* raced a remove */
+            g_warning ("skipping record: %s", e->message);
+          continue;
+        }
+      g_ptr_array_add (out, r);
+    }
+  g_dir_close (d);
+  g_ptr_array_sort (out, record_cmp);
+  return out;
+}
+
+guint
+mkvm_records_count_on (GPtrArray *records, guint id)
+{
+  guint n = 0;
+  for (guint i = 0; records && i < records->len; i++)
+    if (((MkvmRecord *) g_ptr_array_index (records, i))->instance == id)
+      n++;
+  return n;
+}
+
+static gint
+drain_cmp (gconstpointer a, gconstpointer b)
+{
+  const MkvmDrain *da = *(MkvmDrain * const *) a, *db = *(MkvmDrain * const *) b;
+  return (da->instance > db->instance) - (da->instance < db->instance);
+}
+
+GPtrArray *
+mkvm_drains_load (const char *rundir, GError **error)
+{
+  g_autofree char *path = g_build_filename (rundir_or_default (rundir), "drains.json", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) local = NULL;
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) mkvm_drain_free);
+  JsonObject *o = parse_object (path, parser, &local);
+  JsonArray *a;
+
+  if (!o)
+    {
+      if (g_error_matches (local, MKVM_ERROR, MKVM_ERROR_NOT_FOUND))
+        return out;
+      g_propagate_error (error, g_steal_pointer (&local));
+      g_ptr_array_unref (out);
+      return NULL;
+    }
+  a = json_object_has_member (o, "drains") ? json_object_get_array_member (o, "drains") : NULL;
+  for (guint i = 0; a && i < json_array_get_length (a); i++)
+    {
+      JsonNode *n = json_array_get_element (a, i);
+      JsonObject *e;
+      gint64 id;
+      if (!JSON_NODE_HOLDS_OBJECT (n))
+        continue;
+      e = json_node_get_object (n);
+      id = get_int (e, "instance");
+      if (id < 1 || id > MKVM_INSTANCE_MAX || mkvm_drains_find (out, id))
+        continue;
+      MkvmDrain *d = g_new0 (MkvmDrain, 1);
+      d->instance = id;
+      d->reason = get_str (e, "reason");
+      d->since = get_int (e, "since");
+      g_ptr_array_add (out, d);
+    }
+  g_ptr_array_sort (out, drain_cmp);
+  return out;
+}
+
+MkvmDrain *
+mkvm_drains_find (GPtrArray *drains, guint id)
+{
+  for (guint i = 0; drains && i < drains->len; i++)
+    {
+      MkvmDrain *d = g_ptr_array_index (drains, i);
+      if (d->instance == id)
+        return d;
+    }
+  return NULL;
+}
+
+static gboolean
+drains_save (const char *rundir, GPtrArray *drains, GError **error)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autofree char *path = g_build_filename (rundir_or_default (rundir), "drains.json", NULL);
+  g_autofree char *json = NULL;
+
+  if (!ensure_dir (rundir_or_default (rundir), error))
+    return FALSE;
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "drains");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < drains->len; i++)
+    {
+      MkvmDrain *d = g_ptr_array_index (drains, i);
+      json_builder_begin_object (b);
+      add_int (b, "instance", d->instance);
+      add_str (b, "reason", d->reason);
+      add_int (b, "since", d->since);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  json = to_json (b);
+  return mkvm_write_file_atomic (path, json, strlen (json), error);
+}
+
+gboolean
+mkvm_drain_set (const char *rundir, guint id, const char *reason, GError **error)
+{
+  g_autoptr(GPtrArray) drains = mkvm_drains_load (rundir, error);
+  MkvmDrain *d;
+  if (!drains)
+    return FALSE;
+  d = mkvm_drains_find (drains, id);
+  if (!d)
+    {
+      d = g_new0 (MkvmDrain, 1);
+      d->instance = id;
+      d->since = g_get_real_time () / G_USEC_PER_SEC;
+      g_ptr_array_add (drains, d);
+      g_ptr_array_sort (drains, drain_cmp);
+    }
+  g_free (d->reason);
+  d->reason = g_strdup (reason);
+  return drains_save (rundir, drains, error);
+}
+
+gboolean
+mkvm_drain_clear (const char *rundir, guint id, GError **error)
+{
+  g_autoptr(GPtrArray) drains = mkvm_drains_load (rundir, error);
+  MkvmDrain *d;
+  if (!drains)
+    return FALSE;
+  d = mkvm_drains_find (drains, id);
+  if (!d)
+    return TRUE;
+  g_ptr_array_remove (drains, d);
+  return drains_save (rundir, drains, error);
+}
