@@ -1,8 +1,15 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""The SVM lab: boot Debian's 6.12 kernel under QEMU TCG (-cpu EPYC) with a
-busybox initramfs holding the modules and programs a scenario needs, run the
-scenario, and report one verdict:
+"""The lab: boot Debian's 6.12 kernel under emulation with a busybox
+initramfs holding the modules and programs a scenario needs, run the
+scenario, and report one verdict.  Two machines:
+
+  qemu   (SVM, the default) QEMU TCG, -cpu EPYC (svm + npt)
+  bochs  (VMX, `# lab: machine=bochs` or `vmx=yes`) Bochs with a VMX-capable
+         CPU model (default corei7_skylake_x), booted by syslinux from a FAT
+         disk image built without root or loop devices (scripts/setup-bochs)
+
+Verdicts:
 
   PASS     the scenario exited 0 and the kernel log is clean
   FAIL     the scenario exited non-zero, or the kernel log shows a WARN,
@@ -24,6 +31,9 @@ lines configure the run:
   # lab: hostroot=yes                      share the host's / over 9p
   # lab: smp=2  memory=2G  cpu=EPYC  timeout=300
   # lab: bins=path/to/prog ...             extra programs for /bin
+  # lab: machine=bochs  (or vmx=yes)       the VMX lab; cpu= is a Bochs
+                                           model, smp defaults to 1 and
+                                           memory to 1G there
 
 The console log of every run is kept in --log-dir; a failed run's log path
 is printed.
@@ -200,6 +210,118 @@ def build_initramfs(work, scenario, conf, args, kroot, release):
     return cpio
 
 
+BOCHS_IPS = 200_000_000
+BOCHS_BIOS = "/usr/share/bochs/BIOS-bochs-latest"
+BOCHS_VGABIOS = "/usr/share/vgabios/vgabios.bin"
+# MSRs Debian's kernel reads under Bochs that Bochs does not model: defined
+# here so they read as zero instead of logging an error on every access.
+BOCHS_MSRS = [
+    (0x1d9, "IA32_DEBUGCTL"),
+]
+# Bochs detects a flat disk's geometry when its size is a whole number of
+# 16-head, 63-sector cylinders.
+BOCHS_CYLINDER = 16 * 63 * 512
+
+
+def megabytes(text):
+    m = re.fullmatch(r"(\d+)([MG]?)", text.upper())
+    if not m:
+        raise HarnessError(f"bad memory size '{text}' (want e.g. 1024M or 1G)")
+    return int(m.group(1)) * (1024 if m.group(2) == "G" else 1)
+
+
+def find_bochs(args):
+    """Return (path, legacy): our cached Bochs 3.0 build, else Debian's 2.7
+    package (legacy: built with the debugger, no display-less GUI)."""
+    path = args.bochs
+    if not path:
+        cur = os.path.join(args.cache_dir, "bochs", "cur")
+        if os.path.isfile(os.path.join(cur, ".complete")):
+            path = os.path.join(cur, "bin", "bochs")
+        else:
+            path = shutil.which("bochs")
+    if not path or not os.path.exists(path):
+        raise HarnessError("no Bochs; run scripts/setup-bochs")
+    out = subprocess.run([path, "--help", "cpu"], stdin=subprocess.DEVNULL,
+                         capture_output=True, text=True).stdout
+    m = re.search(r"Bochs x86 Emulator (\d+)\.(\d+)", out)
+    if not m:
+        raise HarnessError(f"{path} does not look like Bochs")
+    return path, int(m.group(1)) < 3
+
+
+def build_disk(work, kernel, cpio, append):
+    """An unpartitioned FAT image with syslinux, the kernel and the
+    (uncompressed) initramfs, built without root or loop devices."""
+    img = os.path.join(work, "disk.img")
+    need = os.path.getsize(kernel) + os.path.getsize(cpio) + (4 << 20)
+    size = -(-need * 11 // 10 // BOCHS_CYLINDER) * BOCHS_CYLINDER
+    with open(img, "wb") as f:
+        f.truncate(size)
+    cfg = os.path.join(work, "syslinux.cfg")
+    with open(cfg, "w") as f:
+        f.write("DEFAULT lab\nPROMPT 0\nTIMEOUT 0\nLABEL lab\n"
+                f"  KERNEL vmlinuz\n  INITRD initrd\n  APPEND {append}\n")
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+    for cmd in (["mkfs.fat", "-g", "16/63", "-n", "MKVMLAB", img],
+                ["syslinux", "--install", img],
+                ["mcopy", "-i", img, kernel, "::vmlinuz"],
+                ["mcopy", "-i", img, cpio, "::initrd"],
+                ["mcopy", "-i", img, cfg, "::syslinux.cfg"]):
+        try:
+            subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE)
+        except FileNotFoundError:
+            raise HarnessError(f"{cmd[0]} not found; run scripts/setup-bochs")
+        except subprocess.CalledProcessError as e:
+            raise HarnessError(f"building the boot disk failed: {' '.join(cmd)}: "
+                               f"{e.stderr.decode(errors='replace').strip()}")
+    return img
+
+
+def bochs_command(work, args, kernel, cpio, nonce, cpu, smp, mem):
+    """Boot disk, bochsrc and command line for one Bochs run."""
+    append = (f"console=ttyS0,115200 loglevel=1 nokaslr panic=0 oops=panic "
+              f"rdinit=/init cryptomgr.notests tsc_early_khz={BOCHS_IPS // 1000} "
+              f"printk.time=1 mkvm.machine=bochs mkvm.nonce={nonce}")
+    disk = build_disk(work, kernel, cpio, append)
+    bochs, legacy = find_bochs(args)
+    msrs = os.path.join(work, "msrs.def")
+    with open(msrs, "w") as f:
+        for addr, what in BOCHS_MSRS:
+            f.write(f"0x{addr:03x} 0 00000000 00000000 00000000 00000000 "
+                    f"ffffffff ffffffff  # {what}\n")
+    console = os.path.join(work, "console.log")
+    rc = os.path.join(work, "bochsrc")
+    display = 'rfb, options="timeout=0"' if legacy else "nogui"
+    with open(rc, "w") as f:
+        f.write(f"""display_library: {display}
+romimage: file="{BOCHS_BIOS}"
+vgaromimage: file="{BOCHS_VGABIOS}"
+cpu: model={cpu}, count={smp}, ips={BOCHS_IPS}, reset_on_triple_fault=0, ignore_bad_msrs=1, msrs="{msrs}"
+memory: guest={mem}, host={mem}
+pci: enabled=1, chipset=i440fx
+ata0-master: type=disk, path="{disk}", mode=flat
+boot: disk
+clock: sync=none
+com1: enabled=1, mode=file, dev="{console}"
+mouse: enabled=0
+panic: action=fatal
+error: action=report
+info: action=ignore
+debug: action=ignore
+log: "{os.path.join(work, 'bochs.log')}"
+""")
+    cmd = [bochs, "-q", "-f", rc]
+    if legacy:
+        # Debian's 2.7 is built with the debugger: it waits for a command.
+        cont = os.path.join(work, "debugger.rc")
+        with open(cont, "w") as f:
+            f.write("c\n")
+        cmd += ["-rc", cont]
+    return cmd, console, ("Bochs 2.7" if legacy else "Bochs")
+
+
 def run(args):
     scenario = os.path.abspath(args.scenario)
     name = os.path.splitext(os.path.basename(scenario))[0]
@@ -207,37 +329,56 @@ def run(args):
     kroot, release = kernel_dir(args.cache_dir)
     kernel = os.path.join(kroot, "root", "boot", f"vmlinuz-{release}")
     timeout = float(args.timeout or conf.get("timeout", ["300"])[0])
-    smp = conf.get("smp", ["2"])[0]
-    mem = conf.get("memory", ["2G"])[0]
-    cpu = args.cpu or conf.get("cpu", ["EPYC"])[0]
+    machine = args.machine or conf.get("machine", [None])[0]
+    if not machine:
+        machine = "bochs" if conf.get("vmx", ["no"])[0] == "yes" else "qemu"
+    if machine not in ("qemu", "bochs"):
+        raise HarnessError(f"{scenario}: unknown machine '{machine}' (qemu or bochs)")
+    bochs = machine == "bochs"
+    if bochs and conf.get("hostroot", ["no"])[0] == "yes":
+        raise HarnessError(f"{scenario}: hostroot=yes needs virtio, which the Bochs lab lacks")
+    smp = conf.get("smp", ["1" if bochs else "2"])[0]
+    mem = conf.get("memory", ["1G" if bochs else "2G"])[0]
+    cpu = args.cpu or conf.get("cpu", ["corei7_skylake_x" if bochs else "EPYC"])[0]
     os.makedirs(args.log_dir, exist_ok=True)
     logpath = os.path.join(args.log_dir, f"{name}.log")
 
     t_start = time.monotonic()
     work = tempfile.mkdtemp(prefix=f"lab-{name}-", dir=args.work_dir)
+    verdict = None
     try:
         cpio = build_initramfs(work, scenario, conf, args, kroot, release)
-        t_built = time.monotonic()
         nonce = secrets.token_hex(8)
         marker = f"MKVM-LAB-{nonce}"
-        append = (f"console=ttyS0 panic=-1 oops=panic rdinit=/init loglevel=6 "
-                  f"printk.time=1 mkvm.nonce={nonce}")
-        cmd = [args.qemu, "-accel", "tcg", "-cpu", cpu, "-smp", smp, "-m", mem,
-               "-kernel", kernel, "-initrd", cpio, "-append", append,
-               "-display", "none", "-serial", "stdio", "-monitor", "none",
-               "-no-reboot", "-nic", "none"]
-        if conf.get("hostroot", ["no"])[0] == "yes":
-            cmd += ["-virtfs", "local,path=/,mount_tag=hostroot,"
-                    "security_model=none,readonly=on"]
-        log(f"{name}: booting {release} (cpu {cpu}, {smp} CPUs, {mem}), "
+        if bochs:
+            cmd, console, emulator = bochs_command(work, args, kernel, cpio, nonce,
+                                                   cpu, smp, megabytes(mem))
+        else:
+            console, emulator = None, "QEMU"
+            append = (f"console=ttyS0 panic=-1 oops=panic rdinit=/init loglevel=6 "
+                      f"printk.time=1 mkvm.nonce={nonce}")
+            cmd = [args.qemu, "-accel", "tcg", "-cpu", cpu, "-smp", smp, "-m", mem,
+                   "-kernel", kernel, "-initrd", cpio, "-append", append,
+                   "-display", "none", "-serial", "stdio", "-monitor", "none",
+                   "-no-reboot", "-nic", "none"]
+            if conf.get("hostroot", ["no"])[0] == "yes":
+                cmd += ["-virtfs", "local,path=/,mount_tag=hostroot,"
+                        "security_model=none,readonly=on"]
+        t_built = time.monotonic()
+        log(f"{name}: booting {release} ({emulator}, cpu {cpu}, {smp} CPUs, {mem}), "
             f"timeout {timeout:.0f}s")
-        verdict, rc, detail, t_boot = boot(cmd, marker, timeout, logpath, args)
+        verdict, rc, detail, t_boot, t_scn = boot(cmd, marker, timeout, logpath, args,
+                                                 console=console, emulator=emulator)
     finally:
+        if bochs and verdict != "PASS":
+            blog = os.path.join(work, "bochs.log")
+            if os.path.exists(blog):
+                shutil.copy(blog, os.path.join(args.log_dir, f"{name}.bochs.log"))
         if not args.keep_work:
             shutil.rmtree(work, ignore_errors=True)
     t_end = time.monotonic()
     times = (f"initramfs {t_built - t_start:.1f}s, boot {t_boot:.1f}s, "
-             f"total {t_end - t_start:.1f}s")
+             f"scenario {t_scn:.1f}s, total {t_end - t_start:.1f}s")
     if verdict == "PASS":
         log(f"{name}: PASS ({times})")
     else:
@@ -246,14 +387,54 @@ def run(args):
     return verdict
 
 
-def boot(cmd, marker, timeout, logpath, args):
-    """Run QEMU, stream the console into logpath, return the verdict."""
+class ConsoleReader:
+    """The guest's console: QEMU's stdout (a pipe), or the file Bochs writes
+    its COM1 to, followed while the emulator runs."""
+
+    def __init__(self, proc, path=None):
+        self.proc = proc
+        self.path = path
+        self.f = None
+
+    def read(self, wait):
+        """Up to 64 KiB of output; None when there is none yet, b"" at the end."""
+        if self.path is None:
+            r, _, _ = select.select([self.proc.stdout], [], [], wait)
+            if not r:
+                return None
+            return os.read(self.proc.stdout.fileno(), 65536)
+        if self.f is None and os.path.exists(self.path):
+            self.f = open(self.path, "rb")
+        data = self.f.read(65536) if self.f else b""
+        if data:
+            return data
+        if self.proc.poll() is not None:
+            return self.f.read() if self.f else b""
+        time.sleep(min(wait, 0.05))
+        return None
+
+    def close(self):
+        if self.f:
+            self.f.close()
+
+
+def boot(cmd, marker, timeout, logpath, args, console=None, emulator="QEMU"):
+    """Run the emulator, stream the console into logpath, return the verdict."""
     t0 = time.monotonic()
     t_boot = 0.0
+    t_scn = 0.0
+    panic_at = None
     with open(logpath, "wb") as logf:
         logf.write(("# " + " ".join(cmd) + "\n").encode())
-        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, start_new_session=True)
+        if console is None:
+            p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, start_new_session=True)
+        else:
+            with open(os.path.join(os.path.dirname(console), "emulator.out"), "wb") as out:
+                p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
+                                     stderr=subprocess.STDOUT, start_new_session=True,
+                                     cwd=os.path.dirname(console))
+        reader = ConsoleReader(p, console)
         buf = b""
         lines = []
         state = "boot"
@@ -261,14 +442,18 @@ def boot(cmd, marker, timeout, logpath, args):
         deadline = t0 + timeout
         timed_out = False
         while True:
-            left = deadline - time.monotonic()
+            now = time.monotonic()
+            left = deadline - now
             if left <= 0:
                 timed_out = True
                 break
-            r, _, _ = select.select([p.stdout], [], [], min(left, 1.0))
-            if not r:
+            # A panicked guest may never stop by itself (Bochs, panic=0):
+            # keep its last words, then end the run.
+            if panic_at is not None and now - panic_at > 3:
+                break
+            chunk = reader.read(min(left, 1.0))
+            if chunk is None:
                 continue
-            chunk = os.read(p.stdout.fileno(), 65536)
             if not chunk:
                 break
             logf.write(chunk)
@@ -284,6 +469,7 @@ def boot(cmd, marker, timeout, logpath, args):
                     continue
                 if line.startswith(marker + ": DMESG-BEGIN"):
                     state = "dmesg"
+                    t_scn = time.monotonic() - t0 - t_boot
                     continue
                 if line.startswith(marker + ": DMESG-END"):
                     state = "end"
@@ -291,11 +477,16 @@ def boot(cmd, marker, timeout, logpath, args):
                 if line.startswith(marker + ": RESULT "):
                     result = int(line.split()[-1])
                     continue
+                if panic_at is None and "Kernel panic" in line:
+                    panic_at = time.monotonic()
+                if "---[ end Kernel panic" in line:
+                    panic_at = 0.0
                 if state == "scenario" and not args.quiet and not KMSG_LINE.match(line):
                     print(line, flush=True)
             if result is not None:
                 break
-        if timed_out or p.poll() is None:
+        reader.close()
+        if p.poll() is None:
             try:
                 os.killpg(p.pid, signal.SIGTERM)
                 p.wait(5)
@@ -322,20 +513,32 @@ def boot(cmd, marker, timeout, logpath, args):
     if result is None:
         if re.search(r"Kernel panic|BUG: |Oops", text):
             first = next(l for l in lines if re.search(r"Kernel panic|BUG: |Oops", l))
-            return "CRASH", None, f"guest crashed: {first.strip()}", t_boot
+            return "CRASH", None, f"guest crashed: {first.strip()}", t_boot, t_scn
         if timed_out:
-            return "TIMEOUT", None, f"no result within {timeout:.0f}s", t_boot
-        return "CRASH", None, (f"guest stopped without a result "
-                               f"(QEMU exit status {p.returncode})"), t_boot
+            return "TIMEOUT", None, f"no result within {timeout:.0f}s", t_boot, t_scn
+        why = f"{emulator} exit status {p.returncode}"
+        if console is not None:
+            why += emulator_panic(os.path.join(os.path.dirname(console), "bochs.log"))
+        return "CRASH", None, f"guest stopped without a result ({why})", t_boot, t_scn
     if result != 0:
-        return "FAIL", result, f"scenario exited {result}", t_boot
+        return "FAIL", result, f"scenario exited {result}", t_boot, t_scn
     if bad:
-        return "FAIL", result, f"kernel log is not clean: {bad[0].strip()}", t_boot
-    return "PASS", 0, "", t_boot
+        return "FAIL", result, f"kernel log is not clean: {bad[0].strip()}", t_boot, t_scn
+    return "PASS", 0, "", t_boot, t_scn
+
+
+def emulator_panic(path):
+    """Bochs's own reason for stopping, from its log."""
+    try:
+        with open(path, errors="replace") as f:
+            hits = [l.strip() for l in f if re.search(r"PANIC|\]\s*>>", l)]
+    except OSError:
+        return ""
+    return f"; Bochs: {hits[-1]}" if hits else ""
 
 
 def main():
-    ap = argparse.ArgumentParser(description="Run a scenario in the SVM lab.")
+    ap = argparse.ArgumentParser(description="Run a scenario in the lab (SVM: QEMU, VMX: Bochs).")
     ap.add_argument("scenario")
     ap.add_argument("--cache-dir", default=os.environ.get(
         "MULTIKVM_CACHE_DIR", os.path.join(TOP, ".cache")))
@@ -353,6 +556,10 @@ def main():
     ap.add_argument("--cpu", default=None)
     ap.add_argument("--timeout", type=float, default=None)
     ap.add_argument("--qemu", default="qemu-system-x86_64")
+    ap.add_argument("--machine", choices=["qemu", "bochs"], default=None,
+                    help="override the scenario's machine (qemu: SVM, bochs: VMX)")
+    ap.add_argument("--bochs", default=None,
+                    help="Bochs binary (default: the cached 3.0 build, else bochs)")
     ap.add_argument("--quiet", action="store_true", help="do not echo scenario output")
     ap.add_argument("--expect", choices=list(VERDICT_CODES),
                     help="succeed only if this verdict is reached")
