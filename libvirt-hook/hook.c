@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * multikvm-hook — libvirt's qemu hook (<hooks>/qemu.d/multikvm).
+ *
+ *   NAME prepare begin -     decide and record the domain's instance
+ *   NAME restore begin -     same, for the saved XML (prints nothing: XML unchanged)
+ *   NAME migrate begin -     same, for an incoming domain (prints nothing)
+ *   NAME started begin -     verify QEMU opened exactly the recorded node,
+ *                            note its pid, optionally hide the other nodes
+ *   NAME reconnect begin -   daemon restart: re-verify and repair the record
+ *   NAME release end *       forget the record
+ *
+ * Every decision and record comes from libmultikvm; the hook never calls
+ * back into libvirt.  Failures print one line on stderr, which libvirt shows
+ * to the user, and exit 1 (aborting the start).  Exit status: 0 ok (and for
+ * every call we do not handle), 1 refused, 2 usage.
+ *
+ * multikvm.conf: isolate=yes removes every kvm node but the chosen one from
+ * QEMU's private /dev at "started".
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "multikvm.h"
+
+#define PROG "multikvm-hook"
+
+static const char *dom_name = "?";
+
+static void G_GNUC_NORETURN
+die (const char *msg)
+{
+  /* Library messages usually name the domain already. */
+  if (g_str_has_prefix (msg, "domain '"))
+    fprintf (stderr, PROG ": %s\n", msg);
+  else
+    fprintf (stderr, PROG ": domain '%s': %s\n", dom_name, msg);
+  exit (1);
+}
+
+static void
+warn (const char *msg)
+{
+  fprintf (stderr, PROG ": warning: domain '%s': %s\n", dom_name, msg);
+}
+
+static char *
+read_stdin (gsize *len)
+{
+  g_autoptr(GString) buf = g_string_new (NULL);
+  char chunk[16384];
+  ssize_t n;
+
+  while ((n = read (0, chunk, sizeof chunk)) != 0)
+    {
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          break;
+        }
+      g_string_append_len (buf, chunk, n);
+    }
+  *len = buf->len;
+  return g_string_free (g_steal_pointer (&buf), FALSE);
+}
+
+/* TRUE unless the XML is well-formed and says <domain type='X'> with X != kvm. */
+static gboolean
+domain_uses_kvm (const char *xml, gsize len)
+{
+  xmlDoc *doc = xmlReadMemory (xml, (int) len, "domain.xml", NULL,
+                               XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  gboolean kvm = TRUE;
+
+  if (doc != NULL)
+    {
+      xmlNode *root = xmlDocGetRootElement (doc);
+      xmlChar *type = root ? xmlGetProp (root, (const xmlChar *) "type") : NULL;
+
+      kvm = type == NULL || strcmp ((const char *) type, "kvm") == 0;
+      xmlFree (type);
+      xmlFreeDoc (doc);
+    }
+  return kvm;
+}
+
+static MkvmWish *
+load_wish (const char *xml, gsize len)
+{
+  g_autoptr(GError) error = NULL;
+  MkvmWish *wish = mkvm_wish_from_xml (xml, len, &error);
+
+  if (wish == NULL)
+    die (error->message);
+  return wish;
+}
+
+static void
+load_env (MkvmPolicy **policy, MkvmInventory **inv)
+{
+  g_autoptr(GError) error = NULL;
+
+  *policy = mkvm_policy_load (NULL, &error);
+  if (*policy == NULL)
+    die (error->message);
+  *inv = mkvm_inventory_load (*policy, &error);
+  if (*inv == NULL)
+    die (error->message);
+}
+
+/* prepare / restore / migrate */
+static int
+do_place (const char *xml, gsize len)
+{
+  g_autoptr(MkvmWish) wish = NULL;
+  g_autoptr(MkvmPolicy) policy = NULL;
+  g_autoptr(MkvmInventory) inv = NULL;
+  g_autoptr(MkvmRecord) rec = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!domain_uses_kvm (xml, len))
+    return 0;
+  wish = load_wish (xml, len);
+  load_env (&policy, &inv);
+  rec = mkvm_place_domain (NULL, policy, inv, wish, &error);
+  if (rec == NULL)
+    die (error->message);
+  return 0;
+}
+
+static gboolean
+isolation_wanted (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *v = mkvm_conf_get ("isolate", &error);
+
+  return v != NULL && (g_ascii_strcasecmp (v, "yes") == 0 || strcmp (v, "1") == 0 ||
+                       g_ascii_strcasecmp (v, "true") == 0);
+}
+
+/*
+ * In QEMU's mount namespace, unlink every /dev node that is the char device
+ * of an instance other than @keep.  Done in a child: setns() wants a
+ * single-threaded caller and must not affect the hook itself.
+ */
+static void
+isolate (const MkvmInventory *inv, pid_t pid, guint keep)
+{
+  g_autofree char *ns = g_strdup_printf ("%s/%d/ns/mnt", mkvm_path_proc (), pid);
+  int fd = open (ns, O_RDONLY | O_CLOEXEC);
+  pid_t child;
+  int status;
+
+  if (fd < 0)
+    die (g_strdup_printf ("cannot open %s to isolate QEMU: %s", ns, g_strerror (errno)));
+  child = fork ();
+  if (child == 0)
+    {
+      DIR *d;
+      struct dirent *e;
+      int bad = 0;
+
+      if (setns (fd, CLONE_NEWNS) < 0 || (d = opendir ("/dev")) == NULL)
+        _exit (2);
+      while ((e = readdir (d)) != NULL)
+        {
+          g_autofree char *path = NULL;
+          MkvmInstance *inst;
+          struct stat st;
+
+          if (!g_str_has_prefix (e->d_name, "kvm"))
+            continue;
+          path = g_strconcat ("/dev/", e->d_name, NULL);
+          if (lstat (path, &st) < 0 || !S_ISCHR (st.st_mode))
+            continue;
+          inst = mkvm_inventory_find_by_rdev (inv, st.st_rdev);
+          /* Unknown kvm-named nodes (e.g. a plain /dev/kvm of an undeclared
+           * instance) go too: QEMU must reach only its own instance. */
+          if (inst != NULL && inst->id == keep)
+            continue;
+          if (inst == NULL && strcmp (e->d_name, "kvm") != 0 &&
+              !g_ascii_isdigit (e->d_name[3]))
+            continue;
+          if (unlink (path) < 0)
+            bad = 1;
+        }
+      closedir (d);
+      _exit (bad);
+    }
+  close (fd);
+  if (child < 0 || waitpid (child, &status, 0) < 0 || !WIFEXITED (status) ||
+      WEXITSTATUS (status) != 0)
+    die (g_strdup_printf ("could not remove the other KVM nodes from QEMU's /dev (pid %d); "
+                          "set isolate=no in %s to start without isolation",
+                          pid, mkvm_path_conf ()));
+}
+
+static void
+write_record_locked (MkvmRecord *rec)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MkvmLock) lock = mkvm_lock_acquire (NULL, &error);
+
+  if (lock == NULL || !mkvm_record_write (NULL, rec, &error))
+    die (error->message);
+}
+
+static int
+do_started (const char *xml, gsize len)
+{
+  g_autoptr(MkvmWish) wish = NULL;
+  g_autoptr(MkvmPolicy) policy = NULL;
+  g_autoptr(MkvmInventory) inv = NULL;
+  g_autoptr(MkvmRecord) rec = NULL;
+  g_autoptr(GError) error = NULL;
+  pid_t pid;
+
+  if (!domain_uses_kvm (xml, len))
+    return 0;
+  wish = load_wish (xml, len);
+  rec = mkvm_record_load (NULL, wish->uuid, &error);
+  if (rec == NULL)
+    die (error->message);   /* prepare recorded it: a missing record is a bug */
+  load_env (&policy, &inv);
+  pid = mkvm_qemu_read_pid (wish->name, &error);
+  if (pid == 0)
+    die (error->message);
+  if (!mkvm_verify_pid (inv, pid, rec->instance, &error))
+    die (g_strdup_printf ("%s; is <emulator> multikvm-qemu?", error->message));
+  if (isolation_wanted ())
+    isolate (inv, pid, rec->instance);
+  rec->pid = pid;
+  rec->updated = g_get_real_time () / G_USEC_PER_SEC;
+  write_record_locked (rec);
+  return 0;
+}
+
+/*
+ * Daemon restart: QEMU keeps running.  The process is the truth: correct or
+ * create the record from /proc/PID/fd.  Never fails (a failing reconnect
+ * kills the guest); problems are reported as warnings.
+ */
+static int
+do_reconnect (const char *xml, gsize len)
+{
+  g_autoptr(MkvmWish) wish = NULL;
+  g_autoptr(MkvmPolicy) policy = NULL;
+  g_autoptr(MkvmInventory) inv = NULL;
+  g_autoptr(MkvmRecord) rec = NULL;
+  g_autoptr(GArray) ids = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MkvmLock) lock = NULL;
+  MkvmInstance *inst;
+  pid_t pid;
+  guint id;
+
+  if (!domain_uses_kvm (xml, len))
+    return 0;
+  wish = mkvm_wish_from_xml (xml, len, &error);
+  if (wish == NULL)
+    return warn (error->message), 0;
+  policy = mkvm_policy_load (NULL, &error);
+  if (policy == NULL)
+    return warn (error->message), 0;
+  inv = mkvm_inventory_load (policy, &error);
+  if (inv == NULL)
+    return warn (error->message), 0;
+  pid = mkvm_qemu_read_pid (wish->name, &error);
+  if (pid == 0)
+    return warn (error->message), 0;
+  ids = mkvm_proc_kvm_instances (inv, pid, &error);
+  if (ids == NULL)
+    return warn (error->message), 0;
+
+  lock = mkvm_lock_acquire (NULL, &error);
+  if (lock == NULL)
+    return warn (error->message), 0;
+  rec = mkvm_record_load (NULL, wish->uuid, NULL);
+  if (ids->len == 0)
+    {
+      if (rec != NULL)
+        mkvm_record_remove (NULL, wish->uuid, NULL);
+      return 0;
+    }
+  if (ids->len > 1)
+    warn ("QEMU has several KVM instances open; recording the first");
+  id = g_array_index (ids, guint, 0);
+  if (rec != NULL && rec->instance == id && rec->pid == pid)
+    return 0;                   /* the record is true */
+  inst = mkvm_inventory_find (inv, id);
+  if (rec == NULL)
+    {
+      rec = mkvm_record_new ();
+      rec->uuid = g_strdup (wish->uuid);
+      rec->name = g_strdup (wish->name);
+      rec->created = g_get_real_time () / G_USEC_PER_SEC;
+    }
+  if (rec->instance != id || rec->device == NULL)
+    {
+      g_free (rec->device);
+      rec->device = g_strdup (inst ? inst->device : NULL);
+      g_free (rec->reason);
+      rec->reason = g_strdup_printf ("reconciled from /proc/%d/fd at reconnect", pid);
+      rec->instance = id;
+    }
+  rec->pid = pid;
+  rec->updated = g_get_real_time () / G_USEC_PER_SEC;
+  if (!mkvm_record_write (NULL, rec, &error))
+    warn (error->message);
+  return 0;
+}
+
+static int
+do_release (const char *xml, gsize len)
+{
+  g_autoptr(MkvmWish) wish = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MkvmLock) lock = NULL;
+
+  /* Malformed metadata never got a record, but the uuid is still valid. */
+  wish = mkvm_wish_from_xml (xml, len, &error);
+  if (wish == NULL)
+    return 0;
+  lock = mkvm_lock_acquire (NULL, &error);
+  if (lock == NULL || !mkvm_record_remove (NULL, wish->uuid, &error))
+    warn (error->message);
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree char *xml = NULL;
+  gsize len = 0;
+  const char *op, *sub;
+
+  if (argc < 4)
+    {
+      fprintf (stderr, "usage: " PROG " DOMAIN OPERATION SUB-OPERATION EXTRA < domain.xml\n"
+                       "(run by libvirtd as <hooks>/qemu.d/multikvm)\n");
+      return 2;
+    }
+  dom_name = argv[1];
+  op = argv[2];
+  sub = argv[3];
+  xml = read_stdin (&len);
+
+  if (strcmp (sub, "begin") == 0)
+    {
+      if (strcmp (op, "prepare") == 0 || strcmp (op, "restore") == 0 ||
+          strcmp (op, "migrate") == 0)
+        return do_place (xml, len);
+      if (strcmp (op, "started") == 0)
+        return do_started (xml, len);
+      if (strcmp (op, "reconnect") == 0)
+        return do_reconnect (xml, len);
+    }
+  if (strcmp (op, "release") == 0 && strcmp (sub, "end") == 0)
+    return do_release (xml, len);
+  return 0;
+}
