@@ -1,0 +1,306 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Install test (issue 8): `meson install --destdir TMP` from the build dir,
+# then check the installed tree, file modes, that the udev rule, systemd unit,
+# modprobe.d file and AppArmor drop-ins parse with the host's tools, and that
+# multikvm-load loads in order and reports failures (with a fake modprobe).
+#
+# usage: test-install.py MESON BUILD_DIR        (TAP output)
+
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+
+meson, build = sys.argv[1], sys.argv[2]
+n = 0
+failed = 0
+
+
+def ok(cond, what, detail=''):
+    global n, failed
+    n += 1
+    print(('ok %d - %s' if cond else 'not ok %d - %s') % (n, what))
+    if not cond:
+        failed += 1
+        for line in str(detail).rstrip().splitlines():
+            print('#   ' + line)
+    return cond
+
+
+def skip(what, why):
+    global n
+    n += 1
+    print('ok %d - %s # SKIP %s' % (n, what, why))
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, **kw)
+
+
+def introspect(what):
+    r = run([meson, 'introspect', what, build])
+    if r.returncode != 0:
+        sys.exit('Bail out! meson introspect %s: %s' % (what, r.stderr))
+    return json.loads(r.stdout)
+
+
+opts = {o['name']: o['value'] for o in introspect('--buildoptions')}
+prefix = opts['prefix']
+
+
+def absdir(name):
+    return os.path.join(prefix, opts[name])
+
+
+bindir, sbindir = absdir('bindir'), absdir('sbindir')
+sysconfdir, datadir = absdir('sysconfdir'), absdir('datadir')
+libexecdir = absdir('libexecdir')
+hooksdir = opts.get('libvirt_hooks_dir', '/etc/libvirt/hooks/qemu.d')
+installed = introspect('--installed')
+
+tmp = tempfile.mkdtemp(prefix='multikvm-install-')
+dest = os.path.join(tmp, 'root')
+
+
+def D(path):
+    return dest + path
+
+
+r = run([meson, 'install', '-C', build, '--no-rebuild', '--quiet', '--destdir', dest])
+if not ok(r.returncode == 0, 'meson install --destdir', r.stdout + r.stderr):
+    print('1..%d' % n)
+    sys.exit(1)
+
+# --- every installed file exists, with the right mode ----------------------
+exec_dirs = {bindir, sbindir, libexecdir, hooksdir.rstrip('/')}
+files = []
+for src, path in installed.items():
+    if os.path.isdir(D(path)):
+        for root, _, names in os.walk(D(path)):
+            files += [os.path.join(root, x)[len(dest):] for x in names]
+    else:
+        files.append(path)
+missing = [p for p in files if not os.path.exists(D(p))]
+ok(not missing, 'all %d installed files exist under DESTDIR' % len(files),
+   '\n'.join(missing))
+bad = []
+for p in files:
+    if not os.path.exists(D(p)):
+        continue
+    mode = stat.S_IMODE(os.stat(D(p)).st_mode)
+    want = 0o755 if (os.path.dirname(p) in exec_dirs or p.endswith('.sh')) else 0o644
+    if mode != want:
+        bad.append('%s: %o, want %o' % (p, mode, want))
+ok(not bad, 'modes: programs and hook 0755, everything else 0644', '\n'.join(bad))
+
+# --- dist pieces are where the host looks for them ------------------------
+udevdir = None
+unit = None
+for p in files:
+    if p.endswith('/rules.d/60-multikvm.rules'):
+        udevdir = os.path.dirname(os.path.dirname(p))
+    if p.endswith('/multikvm-modules.service'):
+        unit = p
+modprobe_conf = [p for p in files if p.endswith('/modprobe.d/multikvm.conf')]
+aa = os.path.join(sysconfdir, 'apparmor.d')
+version = run([meson, 'introspect', '--projectinfo', build]).stdout
+version = json.loads(version)['version']
+expect = [
+    (udevdir or '?') + '/rules.d/60-multikvm.rules',
+    (modprobe_conf or ['?'])[0],
+    aa + '/abstractions/libvirt-qemu.d/multikvm',
+    aa + '/local/usr.sbin.libvirtd.d/multikvm',
+    unit or '?',
+    sbindir + '/multikvm-load',
+    sysconfdir + '/multikvm/multikvm.conf',
+    sysconfdir + '/multikvm/modules.conf',
+    datadir + '/multikvm/examples/modules.conf',
+    datadir + '/multikvm/examples/multikvm.conf',
+    prefix + '/src/multikvm-%s/dkms.conf' % version,
+    prefix + '/src/multikvm-%s/Makefile' % version,
+]
+miss = [p for p in expect if not os.path.isfile(D(p))]
+ok(not miss, 'host integration files installed (%d)' % len(expect), '\n'.join(miss))
+if prefix == '/usr':
+    ok(udevdir in ('/lib/udev', '/usr/lib/udev'), 'udev rule in the system udev dir',
+       udevdir)
+    ok(modprobe_conf == ['/usr/lib/modprobe.d/multikvm.conf'],
+       'modprobe.d file in /usr/lib/modprobe.d', modprobe_conf)
+    ok(sysconfdir == '/etc', 'sysconfdir is /etc with prefix /usr', sysconfdir)
+else:
+    ok(udevdir == prefix + '/lib/udev', 'udev rule below the prefix', udevdir)
+
+# --- udev rule --------------------------------------------------------------
+rule = D((udevdir or '') + '/rules.d/60-multikvm.rules')
+text = open(rule).read() if os.path.exists(rule) else ''
+ok('KERNEL=="kvm[0-9]*", GROUP="kvm", MODE="0660"' in text, 'udev rule matches kvm[0-9]*')
+tok = re.compile(r'^[A-Z_]+(\{[^}]*\})?\s*(==|!=|=|\+=|-=|:=)\s*"[^"]*"$')
+badlines = [line for line in text.splitlines()
+            if line.strip() and not line.startswith('#')
+            and not all(tok.match(t.strip()) for t in line.split(','))]
+ok(not badlines, 'udev rule lines are KEY<op>"value" lists', '\n'.join(badlines))
+udevadm = shutil.which('udevadm')
+if udevadm and run([udevadm, 'verify', '--help']).returncode == 0:
+    r = run([udevadm, 'verify', '--no-summary', rule])
+    ok(r.returncode == 0, 'udevadm verify 60-multikvm.rules', r.stdout + r.stderr)
+else:
+    skip('udevadm verify 60-multikvm.rules', 'udevadm with verify (systemd >= 253) not installed')
+
+# --- modprobe.d -------------------------------------------------------------
+mp = D((modprobe_conf or ['?'])[0])
+modprobe = shutil.which('modprobe') or '/usr/sbin/modprobe'
+r = run([modprobe, '-C', mp, '--showconfig'])
+cfg = r.stdout
+ok(r.returncode == 0 and all(('blacklist %s' % m) in cfg and ('install %s ' % m) in cfg
+                             for m in ('kvm', 'kvm_amd', 'kvm_intel')),
+   'modprobe --showconfig: blacklist + install guard for kvm, kvm_amd, kvm_intel',
+   r.stderr + cfg[:2000])
+guard = [line for line in open(mp) if line.startswith('install kvm_amd ')]
+if ok(len(guard) == 1, 'one install guard for kvm_amd'):
+    r = run(['sh', '-c', guard[0].split(' ', 2)[2]])
+    ok(r.returncode != 0 and 'stock kvm_amd is disabled' in r.stderr and
+       'multikvm.conf' in r.stderr,
+       'kvm_amd guard fails and says why and where to undo', r.stderr)
+
+# --- systemd unit -----------------------------------------------------------
+unit_text = open(D(unit)).read() if unit else ''
+ok('ExecStart=%s/multikvm-load\n' % sbindir in unit_text,
+   'unit runs the installed multikvm-load', unit_text)
+sa = shutil.which('systemd-analyze')
+if sa and unit:
+    # the unit as installed, with ExecStart pointing into DESTDIR
+    vdir = os.path.join(tmp, 'unit')
+    os.makedirs(vdir)
+    with open(os.path.join(vdir, 'multikvm-modules.service'), 'w') as f:
+        f.write(unit_text.replace('ExecStart=' + sbindir, 'ExecStart=' + D(sbindir)))
+    r = run([sa, 'verify', os.path.join(vdir, 'multikvm-modules.service')])
+    ok(r.returncode == 0, 'systemd-analyze verify multikvm-modules.service',
+       r.stdout + r.stderr)
+else:
+    skip('systemd-analyze verify', 'systemd-analyze not installed')
+
+# --- AppArmor ---------------------------------------------------------------
+qemu_abs = open(D(aa + '/abstractions/libvirt-qemu.d/multikvm')).read()
+libvirtd_dropin = open(D(aa + '/local/usr.sbin.libvirtd.d/multikvm')).read()
+ok('/dev/kvm[0-9]* rw,' in qemu_abs and ('%s/multikvm-qemu mrix,' % bindir) in qemu_abs,
+   'qemu abstraction: /dev/kvm[0-9]* rw and the wrapper mrix in bindir', qemu_abs)
+ok(('%s/multikvm-qemu PUx,' % bindir) in libvirtd_dropin,
+   'libvirtd drop-in: exec of the wrapper in bindir', libvirtd_dropin)
+parser = shutil.which('apparmor_parser') or (
+    '/usr/sbin/apparmor_parser' if os.path.exists('/usr/sbin/apparmor_parser') else None)
+if not ok(parser is not None, 'apparmor_parser available (package apparmor; scripts/setup)'):
+    pass
+else:
+    # 1. a small profile that includes both drop-ins
+    small = os.path.join(tmp, 'multikvm-test-profile')
+    with open(small, 'w') as f:
+        f.write('#include <tunables/global>\n'
+                'profile multikvm-test-qemu {\n'
+                '  #include <abstractions/base>\n'
+                '  include <abstractions/libvirt-qemu.d/multikvm>\n'
+                '}\n'
+                'profile multikvm-test-libvirtd {\n'
+                '  #include <abstractions/base>\n'
+                '  include <local/usr.sbin.libvirtd.d/multikvm>\n'
+                '}\n')
+    r = run([parser, '-Q', '-K', '-I', D(aa), '-I', '/etc/apparmor.d', small])
+    ok(r.returncode == 0, 'apparmor_parser -Q -K: small profiles including each drop-in',
+       r.stdout + r.stderr)
+    # 2. libvirt's real profiles with our drop-ins in place
+    sys_aa = '/etc/apparmor.d'
+    if (os.path.isfile(sys_aa + '/usr.sbin.libvirtd') and
+            os.path.isfile(sys_aa + '/abstractions/libvirt-qemu') and
+            os.path.isfile(sys_aa + '/libvirt/TEMPLATE.qemu')):
+        tree = os.path.join(tmp, 'apparmor.d')
+        shutil.copytree(sys_aa, tree, symlinks=True)
+        shutil.copytree(D(aa), tree, dirs_exist_ok=True)
+        with open(tree + '/local/usr.sbin.libvirtd', 'a') as f:
+            f.write('include if exists <local/usr.sbin.libvirtd.d>\n')
+        dom = os.path.join(tmp, 'libvirt-domain')
+        with open(dom, 'w') as f:
+            f.write(open(tree + '/libvirt/TEMPLATE.qemu').read().replace(
+                'LIBVIRT_TEMPLATE', 'libvirt-00000000-0000-4000-8000-000000000000'))
+        for name, prof in (('usr.sbin.libvirtd', tree + '/usr.sbin.libvirtd'),
+                           ('libvirt domain profile (TEMPLATE.qemu)', dom)):
+            r = run([parser, '-Q', '-K', '-b', tree, '-I', tree, prof])
+            ok(r.returncode == 0, 'apparmor_parser -Q -K: %s with multikvm drop-ins' % name,
+               r.stdout + r.stderr)
+            r = run([parser, '-p', '-b', tree, '-I', tree, prof])
+            ok('multikvm-qemu' in r.stdout, '%s really includes the drop-in' % name,
+               r.stderr)
+    else:
+        skip('apparmor_parser on libvirt profiles', 'libvirt AppArmor profiles not installed')
+
+# --- multikvm-load ----------------------------------------------------------
+load = D(sbindir + '/multikvm-load')
+fake = os.path.join(tmp, 'fake')
+os.makedirs(fake + '/sys/module/irqbypass')
+log = fake + '/log'
+with open(fake + '/modprobe', 'w') as f:
+    f.write('#!/bin/sh\necho "modprobe $*" >> %s\n'
+            'case "$1" in kvm_amd_2) echo "modprobe: ERROR: could not insert '
+            "'kvm_amd_2': Device or resource busy\" >&2; exit 1;; esac\n" % log)
+with open(fake + '/insmod', 'w') as f:
+    f.write('#!/bin/sh\necho "insmod $*" >> %s\n' % log)
+os.chmod(fake + '/modprobe', 0o755)
+os.chmod(fake + '/insmod', 0o755)
+conf = fake + '/modules.conf'
+
+
+def loader(text, *args):
+    with open(conf, 'w') as f:
+        f.write(text)
+    if os.path.exists(log):
+        os.unlink(log)
+    env = dict(os.environ, MULTIKVM_MODULES_CONF=conf, MULTIKVM_SYSFS=fake + '/sys',
+               MULTIKVM_MODPROBE=fake + '/modprobe', MULTIKVM_INSMOD=fake + '/insmod')
+    r = run([load] + list(args), env=env)
+    calls = open(log).read().splitlines() if os.path.exists(log) else []
+    return r, calls
+
+
+example = open(D(sysconfdir + '/multikvm/modules.conf')).read()
+r, calls = loader(example, '--check')
+ok(r.returncode == 0 and not calls, 'multikvm-load --check accepts the example modules.conf',
+   r.stdout + r.stderr)
+r, calls = loader('# c\nvac\n\nkvm_amd_1 nx_huge_pages=force halt_poll_ns=0  # x\n'
+                  'irqbypass\n/opt/m/kvm_intel_1.ko\n')
+ok(r.returncode == 0 and calls == ['modprobe vac',
+                                   'modprobe kvm_amd_1 nx_huge_pages=force halt_poll_ns=0',
+                                   'insmod /opt/m/kvm_intel_1.ko'],
+   'loads in order with parameters, skips loaded modules, insmod for .ko paths',
+   '%s\n%s%s' % (calls, r.stdout, r.stderr))
+r, calls = loader('vac\nkvm_amd_1\nkvm_amd_2 x=1\nkvm_amd_3\n')
+err = r.stderr.splitlines()
+ok(r.returncode == 1 and calls[-1] == 'modprobe kvm_amd_3' and
+   any(line.startswith('multikvm-load: %s:3: loading kvm_amd_2 failed: modprobe: ERROR'
+                       % conf) for line in err),
+   'a failing instance: one line naming file:line and the error, the rest still load, exit 1',
+   '%s\n%s' % (calls, r.stderr))
+print('# ' + '\n# '.join(err))
+r, calls = loader('vac\nkvm_amd_1 =3\n')
+ok(r.returncode == 2 and not calls and ':2: bad parameter' in r.stderr,
+   'a bad line: nothing loaded, exit 2', r.stderr)
+os.unlink(conf)
+r = run([load], env=dict(os.environ, MULTIKVM_MODULES_CONF=conf))
+ok(r.returncode == 2 and 'cannot read' in r.stderr, 'missing modules.conf: exit 2', r.stderr)
+
+# --- reinstall keeps an edited configuration --------------------------------
+edited = D(sysconfdir + '/multikvm/modules.conf')
+with open(edited, 'a') as f:
+    f.write('kvm_amd_3\n')
+r = run([meson, 'install', '-C', build, '--no-rebuild', '--quiet', '--destdir', dest])
+ok(r.returncode == 0 and open(edited).read().endswith('kvm_amd_3\n'),
+   'meson install again keeps an edited %s/multikvm/modules.conf' % sysconfdir,
+   r.stdout + r.stderr)
+
+shutil.rmtree(tmp)
+print('1..%d' % n)
+sys.exit(1 if failed else 0)
