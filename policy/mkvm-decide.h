@@ -53,9 +53,9 @@ MkvmDecision *mkvm_decide (const MkvmPolicy *policy, const MkvmInventory *inv,
 /**
  * mkvm_place_domain:
  * The hook's "prepare": under the runtime-dir lock, load records and
- * drains, decide, and write the domain's record (pid 0).  If a record for
- * the uuid exists and its instance is still present, it is kept (restart
- * of the hook is idempotent).  @rundir NULL = default.
+ * drains, decide, and write the domain's record (pid 0), replacing any
+ * earlier record of the same uuid (which is not counted as load).
+ * @rundir NULL = default.
  * Returns: (transfer full) the record written.
  */
 MkvmRecord *mkvm_place_domain (const char *rundir, const MkvmPolicy *policy,
