@@ -152,12 +152,14 @@ isolation_wanted (void)
 }
 
 /*
- * In QEMU's mount namespace, unlink every /dev node that is the char device
- * of an instance other than @keep.  Done in a child: setns() wants a
+ * In QEMU's mount namespace, unlink every kvm node of /dev except the one
+ * recorded: char devices of an instance, and /dev/kvm, /dev/kvmN.  The node
+ * kept is the recorded path itself (same inode), so this also holds where
+ * several nodes share one device number.  Done in a child: setns() wants a
  * single-threaded caller and must not affect the hook itself.
  */
 static void
-isolate (const MkvmInventory *inv, pid_t pid, guint keep)
+isolate (const MkvmInventory *inv, pid_t pid, const char *keep_path)
 {
   g_autofree char *ns = g_strdup_printf ("%s/%d/ns/mnt", mkvm_path_proc (), pid);
   int fd = open (ns, O_RDONLY | O_CLOEXEC);
@@ -169,31 +171,27 @@ isolate (const MkvmInventory *inv, pid_t pid, guint keep)
   child = fork ();
   if (child == 0)
     {
-      DIR *d;
+      struct stat keep;
       struct dirent *e;
+      DIR *d;
       int bad = 0;
 
-      if (setns (fd, CLONE_NEWNS) < 0 || (d = opendir ("/dev")) == NULL)
+      if (setns (fd, CLONE_NEWNS) < 0 || stat (keep_path, &keep) < 0 ||
+          (d = opendir ("/dev")) == NULL)
         _exit (2);
       while ((e = readdir (d)) != NULL)
         {
-          g_autofree char *path = NULL;
-          MkvmInstance *inst;
+          g_autofree char *path = g_strconcat ("/dev/", e->d_name, NULL);
+          const char *tail = e->d_name + 3;
           struct stat st;
 
-          if (!g_str_has_prefix (e->d_name, "kvm"))
+          if (!g_str_has_prefix (e->d_name, "kvm") ||
+              lstat (path, &st) < 0 || !S_ISCHR (st.st_mode) ||
+              (st.st_dev == keep.st_dev && st.st_ino == keep.st_ino))
             continue;
-          path = g_strconcat ("/dev/", e->d_name, NULL);
-          if (lstat (path, &st) < 0 || !S_ISCHR (st.st_mode))
-            continue;
-          inst = mkvm_inventory_find_by_rdev (inv, st.st_rdev);
-          /* Unknown kvm-named nodes (e.g. a plain /dev/kvm of an undeclared
-           * instance) go too: QEMU must reach only its own instance. */
-          if (inst != NULL && inst->id == keep)
-            continue;
-          if (inst == NULL && strcmp (e->d_name, "kvm") != 0 &&
-              !g_ascii_isdigit (e->d_name[3]))
-            continue;
+          if (mkvm_inventory_find_by_rdev (inv, st.st_rdev) == NULL &&
+              *tail != '\0' && strspn (tail, "0123456789") != strlen (tail))
+            continue;           /* kvm-something that is no instance of ours */
           if (unlink (path) < 0)
             bad = 1;
         }
@@ -241,7 +239,7 @@ do_started (const char *xml, gsize len)
   if (!mkvm_verify_pid (inv, pid, rec->instance, &error))
     die (g_strdup_printf ("%s; is <emulator> multikvm-qemu?", error->message));
   if (isolation_wanted ())
-    isolate (inv, pid, rec->instance);
+    isolate (inv, pid, rec->device);
   rec->pid = pid;
   rec->updated = g_get_real_time () / G_USEC_PER_SEC;
   write_record_locked (rec);

@@ -22,7 +22,7 @@
 #              MKVM_EXTRA_NODES (default "7 8 9": makes $MKVM_T/dev/kvm7...),
 #              MKVM_NO_HOOK=1 (do not install the hook).
 # The test script sees: MKVM_T (scratch dir), MKVM_DEV (extra nodes dir),
-# MKVM_HOOK, MKVM_WRAPPER, MKVM_CLI, MKVM_PAYLOAD (tick payload), and can
+# MKVM_HOOK, MKVM_WRAPPER, MKVM_SUBREAPER, MKVM_CLI, MKVM_PAYLOAD (tick payload), and can
 # source $MKVM_LIB (tests/integration/lib.sh) for helpers.
 set -euo pipefail
 
@@ -127,8 +127,9 @@ if [ -z "${MKVM_NO_HOOK:-}" ] && [ -x "$MKVM_HOOK" ]; then
 	ln -s "$MKVM_HOOK" /etc/libvirt/hooks/qemu.d/multikvm
 fi
 
+export MKVM_SUBREAPER=$MULTIKVM_BUILD_DIR/tests/integration/mkvm-subreaper
 virtlogd -d -p "$T/virtlogd.pid"
-"$MULTIKVM_BUILD_DIR/tests/integration/mkvm-subreaper" libvirtd -p "$T/libvirtd.pid" &
+"$MKVM_SUBREAPER" libvirtd -p "$T/libvirtd.pid" &
 reaper=$!
 for i in $(seq 100); do
 	[ -S /run/libvirt/libvirt-sock ] && break

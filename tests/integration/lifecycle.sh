@@ -1,0 +1,63 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Records stay true across a libvirtd restart (and get repaired), save/restore
+# and isolation of QEMU's /dev.
+. "$MKVM_LIB"
+write_policy
+
+define_mkvm a "$(meta "instance='7'")"
+define_mkvm b "$(meta "instance='8'")"
+define_mkvm c "$(meta "instance='9'")"
+for d in a b c; do check "start $d" virsh -q start $d; done
+check "a on kvm7" on_node a 7
+check "b on kvm8" on_node b 8
+check "c on kvm9" on_node c 9
+pids="$(dom_pid a) $(dom_pid b) $(dom_pid c)"
+
+# Break two records while the daemon is down: b's says kvm9, c's is gone.
+ub=$(dom_uuid b); uc=$(dom_uuid c)
+t0=$(ms)
+pid=$(cat "$MKVM_T/libvirtd.pid"); kill "$pid"; while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+sed -i "s/\"instance\": *8/\"instance\":9/; s#kvm8#kvm9#" "$RUNDIR/domains/$ub.json"
+rm "$RUNDIR/domains/$uc.json"
+check "libvirtd restarts with domains running" restart_libvirtd
+virsh -q list >/dev/null
+echo "# restart took $(( $(ms) - t0 )) ms"
+check "same QEMU processes after the restart" test "$(dom_pid a) $(dom_pid b) $(dom_pid c)" = "$pids"
+check "a's record still true" on_node a 7
+check "b's wrong record repaired at reconnect" on_node b 8
+check "c's missing record recreated at reconnect" on_node c 9
+check "three records" test "$(n_records)" = 3
+
+# save / restore: the record goes with the saved domain and comes back.
+t0=$(ms)
+check "save a" virsh -q save a "$MKVM_T/a.save"
+echo "# save took $(( $(ms) - t0 )) ms"
+check "save clears a's record" no_record a
+t0=$(ms)
+check "restore a" virsh -q restore "$MKVM_T/a.save"
+echo "# restore took $(( $(ms) - t0 )) ms"
+check "restored a is on kvm7 again" on_node a 7
+check "restored guest makes progress" sh -c '
+	t1=$(grep -c tick "$1"); sleep 1; t2=$(grep -c tick "$1"); [ "$t2" -gt "$t1" ]' - "$MKVM_T/a.serial"
+
+# managedsave + start
+check "managedsave b" virsh -q managedsave b
+check "managedsave clears b's record" no_record b
+check "start b from managed save" virsh -q start b
+check "b on kvm8 again" on_node b 8
+
+# Isolation: QEMU's private /dev loses every kvm node but its own.
+echo "isolate=yes" > /etc/multikvm/multikvm.conf
+define_mkvm iso "$(meta "instance='8'")"
+check "start isolated domain" virsh -q start iso
+check "iso on kvm8" on_node iso 8
+check "QEMU's /dev has no /dev/kvm left" sh -c "! nsenter -t $(dom_pid iso) -m test -e /dev/kvm"
+check "the host's /dev/kvm is untouched" test -c /dev/kvm
+check "isolated guest makes progress" sh -c '
+	t1=$(grep -c tick "$1"); sleep 1; t2=$(grep -c tick "$1"); [ "$t2" -gt "$t1" ]' - "$MKVM_T/iso.serial"
+rm /etc/multikvm/multikvm.conf
+
+for d in a b c iso; do virsh -q destroy $d >/dev/null; done
+check "no records after destroying everything" test "$(n_records)" = 0
+finish

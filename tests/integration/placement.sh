@@ -1,0 +1,68 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Where domains land, seen from /proc/PID/fd: a pin, a profile, no wish,
+# after a drain; and the starts we refuse with one line and no record.
+. "$MKVM_LIB"
+write_policy
+
+define_mkvm pinned "$(meta "instance='9'")"
+define_mkvm polled "$(meta "profile='polling'")"
+define_mkvm nowish
+check "pinned domain starts" virsh -q start pinned
+check "pinned domain runs on kvm9" on_node pinned 9
+check "profile domain starts" virsh -q start polled
+check "profile 'polling' lands on kvm8 (only module kvm has halt_poll_ns)" on_node polled 8
+check "domain without wish starts" virsh -q start nowish
+check "no wish: default profile, least loaded -> kvm7" on_node nowish 7
+
+pid_before=$(dom_pid nowish)
+check "multikvm drain 7" drain 7
+define_mkvm after
+check "domain started after the drain" virsh -q start after
+check "new domain avoids draining kvm7 -> kvm8" on_node after 8
+check "running domain stays on kvm7 (same QEMU)" sh -c "[ $(dom_pid nowish) = $pid_before ]"
+check "... and its record still says kvm7" on_node nowish 7
+
+define_mkvm badmeta "$(meta "instance='07'")"
+check "malformed metadata: one line, no record" start_fails badmeta "domain 'badmeta'.*instance.*'07'"
+define_mkvm badattr "$(meta "instance='8' color='red'")"
+check "unknown attribute: one line, no record" start_fails badattr "domain 'badattr'.*color"
+define_mkvm unknown "$(meta "instance='42'")"
+check "unknown instance: one line, no record" start_fails unknown "domain 'unknown'.*42"
+define_mkvm pindrain "$(meta "instance='7'")"
+check "pin on a draining instance: one line, no record" start_fails pindrain "domain 'pindrain'.*(drain|7)"
+define_mkvm nonode "$(meta "instance='6'")"
+check "pin on an instance whose node is missing: one line, no record" start_fails nonode "domain 'nonode'.*kvm6"
+define_mkvm noprof "$(meta "profile='nosuch'")"
+check "unknown profile: one line, no record" start_fails noprof "domain 'noprof'.*nosuch"
+
+# The wrapper refuses a record whose device is not a kvm node of the inventory.
+define_mkvm forged "$(meta "instance='8'")"
+u=$(dom_uuid forged)
+now=$(date +%s)
+cat > "$RUNDIR/domains/$u.json" <<JSON
+{"uuid":"$u","name":"forged","instance":8,"device":"/dev/null","profile":null,"reason":"forged by the test","created":$now,"updated":$now,"pid":0}
+JSON
+if err=$(virsh -q start forged 2>&1); then
+	fail "wrapper refuses a record pointing at /dev/null (domain started)"
+	virsh -q destroy forged >/dev/null
+else
+	echo "#   virsh: $err"
+	check "wrapper refuses a record pointing at /dev/null with one line" \
+		sh -c "printf '%s\n' \"\$1\" | grep -c 'multikvm-qemu: domain .forged.: recorded device /dev/null' | grep -qx 1" - "$err"
+	check "... and the failed start clears the record" no_record forged
+fi
+
+check "destroy pinned" virsh -q destroy pinned
+check "destroy clears its record" no_record pinned
+
+# Without our hook (scripts are rescanned on each call) a wrapper domain has
+# no record and runs the real QEMU untouched, on /dev/kvm.
+rm /etc/libvirt/hooks/qemu.d/multikvm
+define_mkvm passthru
+check "no record: wrapper passes through" virsh -q start passthru
+check "... QEMU on /dev/kvm" test "$(dom_kvm_nodes passthru)" = /dev/kvm
+ln -s "$MKVM_HOOK" /etc/libvirt/hooks/qemu.d/multikvm
+
+check "records match running domains" test "$(n_records)" = 3
+finish
