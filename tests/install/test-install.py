@@ -96,6 +96,8 @@ for p in files:
         continue
     mode = stat.S_IMODE(os.stat(D(p)).st_mode)
     want = 0o755 if (os.path.dirname(p) in exec_dirs or p.endswith('.sh')) else 0o644
+    if p.startswith(prefix + '/src/multikvm-') and '/kmod/' in p:
+        want = mode if mode in (0o644, 0o755) else 0o644   # kmod/ keeps its modes
     if mode != want:
         bad.append('%s: %o, want %o' % (p, mode, want))
 ok(not bad, 'modes: programs and hook 0755, everything else 0644', '\n'.join(bad))
