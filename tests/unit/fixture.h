@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* fixture.h — temporary sysfs/dev/run/proc trees for the unit tests. */
+#pragma once
+
+#include <glib.h>
+#include <sys/types.h>
+
+typedef struct {
+  char *root;
+  char *sys;
+  char *dev;
+  char *run;
+  char *proc;
+  char *policy;
+} Fixture;
+
+/* Creates the tree and points MULTIKVM_{SYSFS,DEVDIR,RUNDIR,PROC,POLICY} at it. */
+Fixture *fx_new (void);
+void fx_free (Fixture *fx);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Fixture, fx_free)
+
+/* vac present with abi 1 (or @abi), vendor, default_instance "none". */
+void fx_vac (Fixture *fx, const char *abi);
+/* An instance: module kvm_amd_<id>, devname kvm<id>, dev 240:<id>,
+ * @params "k=v k2=v2"; the device node is created with mknod (root). */
+void fx_instance (Fixture *fx, guint id, gint64 build_time, guint vms, const char *params);
+void fx_write (const char *path, const char *text);
+void fx_write_policy (Fixture *fx, const char *xml);
+/* A fake process under proc/: cmdline args, fds pointing at the devices of @ids (0-ended). */
+void fx_process (Fixture *fx, pid_t pid, const char *uuid, const char *name, const guint *ids);
+char *fx_domain_xml (const char *name, const char *uuid, const char *metadata);

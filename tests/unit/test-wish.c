@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests: the domain's wish from its XML. */
+#include <string.h>
+#include "multikvm.h"
+#include "fixture.h"
+
+#define UUID "6f1c2b0e-6a43-4e3a-9a56-0c4f1c3b2a11"
+#define NS "xmlns:mkvm='" MKVM_METADATA_URI "'"
+
+static MkvmWish *
+parse_md (const char *md, GError **error)
+{
+  g_autofree char *xml = fx_domain_xml ("web1", UUID, md);
+  return mkvm_wish_from_xml (xml, -1, error);
+}
+
+static void
+test_none (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MkvmWish) w = parse_md (NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (w->name, ==, "web1");
+  g_assert_cmpstr (w->uuid, ==, UUID);
+  g_assert_cmpuint (w->instance, ==, 0);
+  g_assert_null (w->profile);
+  g_assert_false (w->has_metadata);
+}
+
+static void
+test_pin_and_profile (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MkvmWish) w = parse_md ("<mkvm:kvm " NS " instance='2' profile='hardened'/>", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (w->instance, ==, 2);
+  g_assert_cmpstr (w->profile, ==, "hardened");
+  g_assert_true (w->has_metadata);
+}
+
+static void
+test_pin_only (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MkvmWish) w = parse_md ("<mkvm:kvm " NS " instance='999'/>", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (w->instance, ==, 999);
+  g_assert_null (w->profile);
+}
+
+static void
+test_other_prefix_and_foreign (void)
+{
+  g_autoptr(GError) error = NULL;
+  /* any prefix works; the URI is what counts; foreign elements are skipped */
+  g_autoptr(MkvmWish) w = parse_md (
+    "<app:kvm xmlns:app='http://example.org/app/1' instance='../1' junk='1'/>"
+    "<x:kvm xmlns:x='" MKVM_METADATA_URI "' profile='fast'/>", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (w->profile, ==, "fast");
+  g_assert_cmpuint (w->instance, ==, 0);
+}
+
+static void
+test_uuid_lowercased (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *xml = fx_domain_xml ("a", "6F1C2B0E-6A43-4E3A-9A56-0C4F1C3B2A11", NULL);
+  g_autoptr(MkvmWish) w = mkvm_wish_from_xml (xml, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (w->uuid, ==, UUID);
+}
+
+typedef struct {
+  const char *md;        /* metadata content, or full XML when xml=TRUE */
+  gboolean xml;
+  const char *expect;    /* substring of the message */
+} Bad;
+
+static const Bad bad[] = {
+  { "<mkvm:kvm " NS " instance='../1'/>", FALSE, "instance '../1' is not an instance id" },
+  { "<mkvm:kvm " NS " instance='01'/>", FALSE, "instance '01'" },
+  { "<mkvm:kvm " NS " instance='-1'/>", FALSE, "instance '-1'" },
+  { "<mkvm:kvm " NS " instance='+1'/>", FALSE, "instance '+1'" },
+  { "<mkvm:kvm " NS " instance='0'/>", FALSE, "instance '0'" },
+  { "<mkvm:kvm " NS " instance='1000'/>", FALSE, "instance '1000'" },
+  { "<mkvm:kvm " NS " instance='99999999999'/>", FALSE, "instance '99999999999'" },
+  { "<mkvm:kvm " NS " instance=' 2'/>", FALSE, "instance ' 2'" },
+  { "<mkvm:kvm " NS " instance='2 '/>", FALSE, "instance '2 '" },
+  { "<mkvm:kvm " NS " instance=''/>", FALSE, "instance ''" },
+  { "<mkvm:kvm " NS " instance='0x2'/>", FALSE, "instance '0x2'" },
+  { "<mkvm:kvm " NS " instance='/dev/kvm2'/>", FALSE, "instance '/dev/kvm2'" },
+  { "<mkvm:kvm " NS " instance='2&#10;'/>", FALSE, "instance '2\\n'" },
+  { "<mkvm:kvm " NS " instance='２'/>", FALSE, "is not an instance id" },
+  { "<mkvm:kvm " NS " profile=''/>", FALSE, "profile '' is not a profile name" },
+  { "<mkvm:kvm " NS " profile='Hardened'/>", FALSE, "profile 'Hardened'" },
+  { "<mkvm:kvm " NS " profile='-x'/>", FALSE, "profile '-x'" },
+  { "<mkvm:kvm " NS " profile='a/b'/>", FALSE, "profile 'a/b'" },
+  { "<mkvm:kvm " NS " profile='../etc'/>", FALSE, "profile '../etc'" },
+  { "<mkvm:kvm " NS " profile='abcdefghijabcdefghijabcdefghijabc'/>", FALSE, "is not a profile name" },
+  { "<mkvm:kvm " NS " instance='2' color='red'/>", FALSE, "unknown attribute 'color'" },
+  { "<mkvm:kvm " NS " mkvm:instance='2'/>", FALSE, "unknown attribute 'mkvm:instance'" },
+  { "<mkvm:kvm " NS " instance='2' instance='3'/>", FALSE, "malformed" },
+  { "<mkvm:kvm " NS " instance='2'/><mkvm:kvm " NS " instance='3'/>", FALSE, "more than one" },
+  { "<mkvm:kvm " NS "><mkvm:instance>2</mkvm:instance></mkvm:kvm>", FALSE, "unknown element <instance>" },
+  { "<mkvm:kvm " NS ">2</mkvm:kvm>", FALSE, "text inside" },
+  { "<mkvm:pin " NS " instance='2'/>", FALSE, "unknown element <pin>" },
+  { "<kvm instance='2'/>", FALSE, "has no namespace" },
+  { "<m:kvm xmlns:m='http://multikvm.org/xmlns/libvirt/domain/2.0' instance='2'/>", FALSE,
+    "unsupported multikvm namespace" },
+  { "<mkvm:kvm " NS " instance='2'>", FALSE, "malformed" },
+  { "", TRUE, "malformed" },
+  { "<domain><name>x</name>", TRUE, "malformed" },
+  { "<vm><name>x</name></vm>", TRUE, "expected <domain>" },
+  { "<domain><uuid>" UUID "</uuid></domain>", TRUE, "no <name>" },
+  { "<domain><name>web1</name></domain>", TRUE, "domain 'web1': missing or malformed <uuid>" },
+  { "<domain><name>web1</name><uuid>../../etc/passwd</uuid></domain>", TRUE, "malformed <uuid>" },
+  { "<!DOCTYPE d [<!ENTITY e SYSTEM 'file:///etc/passwd'>]><domain><name>&e;</name><uuid>"
+    UUID "</uuid></domain>", TRUE, "no <name>" },
+};
+
+static void
+test_bad (gconstpointer data)
+{
+  const Bad *b = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MkvmWish) w = NULL;
+  if (b->xml)
+    w = mkvm_wish_from_xml (b->md, -1, &error);
+  else
+    w = parse_md (b->md, &error);
+  g_assert_null (w);
+  g_assert_error (error, MKVM_ERROR, MKVM_ERROR_INVALID);
+  if (!strstr (error->message, b->expect))
+    g_error ("message '%s' lacks '%s'", error->message, b->expect);
+  g_test_message ("%s", error->message);
+  g_assert_null (strchr (error->message, '\n'));
+  if (!b->xml && strcmp (b->expect, "malformed") != 0)
+    g_assert_nonnull (strstr (error->message, "web1"));
+}
+
+static void
+test_instance_ids (void)
+{
+  guint v = 0;
+  g_assert_true (mkvm_parse_instance_id ("1", "x", &v, NULL));
+  g_assert_cmpuint (v, ==, 1);
+  g_assert_true (mkvm_parse_instance_id ("10", "x", &v, NULL));
+  g_assert_cmpuint (v, ==, 10);
+  g_assert_false (mkvm_parse_instance_id (NULL, "x", &v, NULL));
+  g_assert_false (mkvm_parse_instance_id ("1a", "x", &v, NULL));
+}
+
+static void
+test_to_metadata (void)
+{
+  g_autofree char *a = mkvm_wish_to_metadata (2, "hardened");
+  g_autofree char *b = mkvm_wish_to_metadata (0, "fast");
+  g_autofree char *c = mkvm_wish_to_metadata (3, NULL);
+  g_assert_cmpstr (a, ==, "<kvm instance=\"2\" profile=\"hardened\"/>");
+  g_assert_cmpstr (b, ==, "<kvm profile=\"fast\"/>");
+  g_assert_cmpstr (c, ==, "<kvm instance=\"3\"/>");
+  /* round trip through a domain */
+  g_autofree char *md = g_strdup_printf ("<mkvm:kvm " NS "%s", a + 4);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MkvmWish) w = parse_md (md, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (w->instance, ==, 2);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/wish/none", test_none);
+  g_test_add_func ("/wish/pin-and-profile", test_pin_and_profile);
+  g_test_add_func ("/wish/pin-only", test_pin_only);
+  g_test_add_func ("/wish/prefix-and-foreign", test_other_prefix_and_foreign);
+  g_test_add_func ("/wish/uuid-lowercased", test_uuid_lowercased);
+  g_test_add_func ("/wish/instance-ids", test_instance_ids);
+  g_test_add_func ("/wish/to-metadata", test_to_metadata);
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("/wish/bad/%02u", i);
+      g_test_add_data_func (name, &bad[i], test_bad);
+    }
+  return g_test_run ();
+}
