@@ -87,14 +87,25 @@ for src, path in installed.items():
             files += [os.path.join(root, x)[len(dest):] for x in names]
     else:
         files.append(path)
-missing = [p for p in files if not os.path.exists(D(p))]
+
+
+def target(p):
+    """the file p stands for in DESTDIR: symlinks (the hook) point at /usr/..."""
+    t = D(p)
+    if os.path.islink(t):
+        link = os.readlink(t)
+        t = D(link) if os.path.isabs(link) else os.path.join(os.path.dirname(t), link)
+    return t
+
+
+missing = [p for p in files if not os.path.exists(target(p))]
 ok(not missing, 'all %d installed files exist under DESTDIR' % len(files),
    '\n'.join(missing))
 bad = []
 for p in files:
-    if not os.path.exists(D(p)):
+    if not os.path.exists(target(p)):
         continue
-    mode = stat.S_IMODE(os.stat(D(p)).st_mode)
+    mode = stat.S_IMODE(os.stat(target(p)).st_mode)
     want = 0o755 if (os.path.dirname(p) in exec_dirs or p.endswith('.sh')) else 0o644
     if p.startswith(prefix + '/src/multikvm-') and '/kmod/' in p:
         want = mode if mode in (0o644, 0o755) else 0o644   # kmod/ keeps its modes
@@ -193,8 +204,10 @@ qemu_abs = open(D(aa + '/abstractions/libvirt-qemu.d/multikvm')).read()
 libvirtd_dropin = open(D(aa + '/local/usr.sbin.libvirtd.d/multikvm')).read()
 ok('/dev/kvm[0-9]* rw,' in qemu_abs and ('%s/multikvm-qemu mrix,' % bindir) in qemu_abs,
    'qemu abstraction: /dev/kvm[0-9]* rw and the wrapper mrix in bindir', qemu_abs)
-ok(('%s/multikvm-qemu PUx,' % bindir) in libvirtd_dropin,
-   'libvirtd drop-in: exec of the wrapper in bindir', libvirtd_dropin)
+ok(('%s/multikvm-qemu PUx,' % bindir) in libvirtd_dropin and
+   ('%s/multikvm-hook rmix,' % libexecdir) in libvirtd_dropin,
+   'libvirtd drop-in: exec of the wrapper in bindir and of the hook in libexecdir',
+   libvirtd_dropin)
 parser = shutil.which('apparmor_parser') or (
     '/usr/sbin/apparmor_parser' if os.path.exists('/usr/sbin/apparmor_parser') else None)
 if not ok(parser is not None, 'apparmor_parser available (package apparmor; scripts/setup)'):
