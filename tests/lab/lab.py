@@ -546,7 +546,7 @@ def main():
         "MULTIKVM_BUILD_DIR", os.path.join(TOP, "build")),
         help="where relative bins= paths are found")
     ap.add_argument("--kmod-dir", default=None,
-                    help="where our modules are (default BUILD/kmod/out)")
+                    help="where our modules are (default BUILD/kmod)")
     ap.add_argument("--log-dir", default=None,
                     help="where console logs are kept (default BUILD/lab-logs)")
     ap.add_argument("--work-dir", default=None)
@@ -564,7 +564,7 @@ def main():
     ap.add_argument("--expect", choices=list(VERDICT_CODES),
                     help="succeed only if this verdict is reached")
     args = ap.parse_args()
-    args.kmod_dir = args.kmod_dir or os.path.join(args.build_dir, "kmod", "out")
+    args.kmod_dir = args.kmod_dir or os.path.join(args.build_dir, "kmod")
     args.log_dir = args.log_dir or os.path.join(args.build_dir, "lab-logs")
     args.work_dir = args.work_dir or args.build_dir
     os.makedirs(args.work_dir, exist_ok=True)
