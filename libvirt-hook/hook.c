@@ -34,6 +34,7 @@
 #include <libxml/tree.h>
 
 #include "multikvm.h"
+#include "mkvm-node.h"
 
 #define PROG "multikvm-hook"
 
@@ -236,8 +237,8 @@ do_started (const char *xml, gsize len)
   pid = mkvm_qemu_read_pid (wish->name, &error);
   if (pid == 0)
     die (error->message);
-  if (!mkvm_verify_pid (inv, pid, rec->instance, &error))
-    die (g_strdup_printf ("%s; is <emulator> multikvm-qemu?", error->message));
+  if (!mkvm_node_verify_pid (inv, pid, rec->instance, &error))
+    die (error->message);
   if (isolation_wanted ())
     isolate (inv, pid, rec->device);
   rec->pid = pid;
@@ -279,7 +280,7 @@ do_reconnect (const char *xml, gsize len)
   pid = mkvm_qemu_read_pid (wish->name, &error);
   if (pid == 0)
     return warn (error->message), 0;
-  ids = mkvm_proc_kvm_instances (inv, pid, &error);
+  ids = mkvm_node_pid_instances (inv, pid, &error);
   if (ids == NULL)
     return warn (error->message), 0;
 

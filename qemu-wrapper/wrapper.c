@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "multikvm.h"
+#include "mkvm-node.h"
 #include "argv.h"
 
 #define PROG "multikvm-qemu"
@@ -77,7 +78,6 @@ main (int argc, char **argv)
   g_autoptr(MkvmPolicy) policy = NULL;
   g_autoptr(MkvmInventory) inv = NULL;
   g_auto(GStrv) new_argv = NULL;
-  guint id = 0;
   const char *u = mkvm_argv_find_uuid (argv);
 
   if (u == NULL)
@@ -100,19 +100,12 @@ main (int argc, char **argv)
   inv = mkvm_inventory_load (policy, &error);
   if (inv == NULL)
     refuse (uuid, rec->name, error->message);
-  if (rec->device == NULL || !mkvm_inventory_check_device (inv, rec->device, &id, &error))
+  if (!mkvm_node_check (inv, rec->device, rec->instance, &error))
     {
       g_autofree char *msg = g_strdup_printf (
-          "recorded device %s is not a KVM node of this host (%s); "
-          "check the instance with `multikvm status` and restart the domain",
-          rec->device ? rec->device : "(none)", error ? error->message : "no device");
-      refuse (uuid, rec->name, msg);
-    }
-  if (id != rec->instance)
-    {
-      g_autofree char *msg = g_strdup_printf (
-          "recorded device %s belongs to instance %u, not to the recorded instance %u; "
-          "restart the domain so it is placed again", rec->device, id, rec->instance);
+          "recorded device %s is not the KVM node of instance %u (%s); "
+          "check the instance with `multikvm status` and start the domain again",
+          rec->device ? rec->device : "(none)", rec->instance, error->message);
       refuse (uuid, rec->name, msg);
     }
 

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* mkvm-node.c — instance of a kvm node or open fd, by inode for statics. */
+#include <errno.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include "mkvm-node.h"
+#include "mkvm-error.h"
+#include "mkvm-paths.h"
+
+MkvmInstance *
+mkvm_inventory_find_by_stat (const MkvmInventory *inv, const struct stat *st)
+{
+  if (!S_ISCHR (st->st_mode))
+    return NULL;
+  for (guint i = 0; i < inv->instances->len; i++)
+    {
+      MkvmInstance *inst = g_ptr_array_index (inv->instances, i);
+      struct stat ist;
+
+      if (inst->is_static && inst->device != NULL && stat (inst->device, &ist) == 0 &&
+          ist.st_dev == st->st_dev && ist.st_ino == st->st_ino)
+        return inst;
+    }
+  for (guint i = 0; i < inv->instances->len; i++)
+    {
+      MkvmInstance *inst = g_ptr_array_index (inv->instances, i);
+
+      if (!inst->is_static && inst->device_ok && inst->dev == st->st_rdev)
+        return inst;
+    }
+  return NULL;
+}
+
+gboolean
+mkvm_node_check (const MkvmInventory *inv, const char *path, guint id, GError **error)
+{
+  MkvmInstance *inst;
+  struct stat st;
+
+  if (path == NULL || stat (path, &st) < 0)
+    {
+      int e = errno;
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_DEVICE, "device %s: %s",
+                   path ? path : "(none)", g_strerror (e));
+      return FALSE;
+    }
+  if (!S_ISCHR (st.st_mode))
+    {
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_DEVICE,
+                   "device %s is not a character device", path);
+      return FALSE;
+    }
+  inst = mkvm_inventory_find_by_stat (inv, &st);
+  if (inst == NULL)
+    {
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_DEVICE,
+                   "device %s (%u:%u) is not the node of any KVM instance",
+                   path, major (st.st_rdev), minor (st.st_rdev));
+      return FALSE;
+    }
+  if (inst->id != id)
+    {
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_DEVICE,
+                   "device %s is the node of instance %u, not of instance %u",
+                   path, inst->id, id);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gint
+guint_cmp (gconstpointer a, gconstpointer b)
+{
+  guint x = *(const guint *) a, y = *(const guint *) b;
+
+  return (x > y) - (x < y);
+}
+
+GArray *
+mkvm_node_pid_instances (const MkvmInventory *inv, pid_t pid, GError **error)
+{
+  g_autofree char *fddir = g_strdup_printf ("%s/%d/fd", mkvm_path_proc (), (int) pid);
+  g_autoptr(GError) local = NULL;
+  g_autoptr(GDir) d = pid > 0 ? g_dir_open (fddir, 0, &local) : NULL;
+  GArray *ids;
+  const char *n;
+
+  if (d == NULL)
+    {
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_IO, "cannot list %s: %s", fddir,
+                   local ? local->message : "bad pid");
+      return NULL;
+    }
+  ids = g_array_new (FALSE, FALSE, sizeof (guint));
+  while ((n = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *p = g_build_filename (fddir, n, NULL);
+      MkvmInstance *inst;
+      struct stat st;
+      gboolean dup = FALSE;
+
+      if (stat (p, &st) < 0 || (inst = mkvm_inventory_find_by_stat (inv, &st)) == NULL)
+        continue;
+      for (guint i = 0; i < ids->len; i++)
+        dup |= g_array_index (ids, guint, i) == inst->id;
+      if (!dup)
+        g_array_append_val (ids, inst->id);
+    }
+  g_array_sort (ids, guint_cmp);
+  return ids;
+}
+
+gboolean
+mkvm_node_verify_pid (const MkvmInventory *inv, pid_t pid, guint id, GError **error)
+{
+  g_autoptr(GArray) ids = mkvm_node_pid_instances (inv, pid, error);
+  g_autoptr(GString) have = g_string_new (NULL);
+
+  if (ids == NULL)
+    return FALSE;
+  if (ids->len == 1 && g_array_index (ids, guint, 0) == id)
+    return TRUE;
+  for (guint i = 0; i < ids->len; i++)
+    g_string_append_printf (have, "%s%u", i ? ", " : "", g_array_index (ids, guint, i));
+  g_set_error (error, MKVM_ERROR, MKVM_ERROR_DEVICE,
+               "QEMU pid %d has KVM instance(s) %s open, expected only %u: check that the "
+               "domain's <emulator> is multikvm-qemu and QEMU supports -accel kvm,device=",
+               (int) pid, have->len ? have->str : "none", id);
+  return FALSE;
+}
