@@ -253,6 +253,27 @@ else:
     else:
         skip('apparmor_parser on libvirt profiles', 'libvirt AppArmor profiles not installed')
 
+# --- DKMS source tree -------------------------------------------------------
+dkms = D(prefix + '/src/multikvm-%s' % version)
+dkms_conf = open(dkms + '/dkms.conf').read() if os.path.exists(dkms + '/dkms.conf') else ''
+built = re.findall(r'^BUILT_MODULE_NAME\[\d+\]="([^"]+)"', dkms_conf, re.M)
+r = run(['make', '-n', '-C', dkms, 'KERNELVER=6.12.95+deb12-amd64', 'KDIR=/nonexistent'])
+m = re.search(r"kmod/build.sh --kernel-build '/nonexistent' "
+              r"--source '/usr/src/linux-source-6.12.tar.xz' --out '([^']+)'.*"
+              r"--instances '([^']*)'", r.stdout, re.S)
+ok(m is not None and m.group(1) == dkms + '/out',
+   'DKMS make wrapper calls kmod/build.sh with the headers, linux-source-X.Y and out/',
+   r.stdout + r.stderr)
+inst = ['vac'] + ['kvm_%s_%s' % tuple(i.split(':')) for i in (m.group(2).split() if m else [])]
+ok(('PACKAGE_VERSION="%s"' % version) in dkms_conf and built == inst,
+   'dkms.conf BUILT_MODULE_NAME[] (%s) match the instances the wrapper builds'
+   % ' '.join(built), '%s != %s' % (built, inst))
+if os.path.exists(os.path.join(os.path.dirname(os.path.dirname(sys.argv[0])), '..',
+                               'kmod', 'build.sh')):
+    ok(os.path.isfile(dkms + '/kmod/build.sh') and
+       not os.path.exists(dkms + '/kmod/meson.build'),
+       'DKMS tree carries kmod/ (build.sh, without meson.build)')
+
 # --- multikvm-load ----------------------------------------------------------
 load = D(sbindir + '/multikvm-load')
 fake = os.path.join(tmp, 'fake')
