@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -164,10 +165,13 @@ isolate (const MkvmInventory *inv, pid_t pid, const char *keep_path)
 {
   g_autofree char *ns = g_strdup_printf ("%s/%d/ns/mnt", mkvm_path_proc (), pid);
   int fd = open (ns, O_RDONLY | O_CLOEXEC);
+  char why[256] = "";
+  int pfd[2];
   pid_t child;
   int status;
+  ssize_t n;
 
-  if (fd < 0)
+  if (fd < 0 || pipe2 (pfd, O_CLOEXEC) < 0)
     die (g_strdup_printf ("cannot open %s to isolate QEMU: %s", ns, g_strerror (errno)));
   child = fork ();
   if (child == 0)
@@ -175,11 +179,16 @@ isolate (const MkvmInventory *inv, pid_t pid, const char *keep_path)
       struct stat keep;
       struct dirent *e;
       DIR *d;
-      int bad = 0;
 
-      if (setns (fd, CLONE_NEWNS) < 0 || stat (keep_path, &keep) < 0 ||
-          (d = opendir ("/dev")) == NULL)
-        _exit (2);
+      close (pfd[0]);
+#define CHILD_FAIL(what, arg) \
+      do { dprintf (pfd[1], "%s %s: %s", what, arg, g_strerror (errno)); _exit (1); } while (0)
+      if (setns (fd, CLONE_NEWNS) < 0)
+        CHILD_FAIL ("setns", ns);
+      if (stat (keep_path, &keep) < 0)
+        CHILD_FAIL ("stat", keep_path);
+      if ((d = opendir ("/dev")) == NULL)
+        CHILD_FAIL ("opendir", "/dev");
       while ((e = readdir (d)) != NULL)
         {
           g_autofree char *path = g_strconcat ("/dev/", e->d_name, NULL);
@@ -193,18 +202,26 @@ isolate (const MkvmInventory *inv, pid_t pid, const char *keep_path)
           if (mkvm_inventory_find_by_rdev (inv, st.st_rdev) == NULL &&
               *tail != '\0' && strspn (tail, "0123456789") != strlen (tail))
             continue;           /* kvm-something that is no instance of ours */
-          if (unlink (path) < 0)
-            bad = 1;
+          /* A node bind-mounted into /dev came along as a mount: detach it
+           * (in QEMU's namespace only), then remove what is underneath. */
+          if (unlink (path) < 0 && (errno != EBUSY || umount2 (path, MNT_DETACH) < 0 ||
+                                    (unlink (path) < 0 && errno != ENOENT)))
+            CHILD_FAIL ("unlink", path);
         }
-      closedir (d);
-      _exit (bad);
+      _exit (0);
+#undef CHILD_FAIL
     }
   close (fd);
+  close (pfd[1]);
+  while ((n = read (pfd[0], why, sizeof why - 1)) < 0 && errno == EINTR)
+    ;
+  why[n > 0 ? n : 0] = '\0';
+  close (pfd[0]);
   if (child < 0 || waitpid (child, &status, 0) < 0 || !WIFEXITED (status) ||
       WEXITSTATUS (status) != 0)
-    die (g_strdup_printf ("could not remove the other KVM nodes from QEMU's /dev (pid %d); "
+    die (g_strdup_printf ("could not remove the other KVM nodes from QEMU's /dev (pid %d: %s); "
                           "set isolate=no in %s to start without isolation",
-                          pid, mkvm_path_conf ()));
+                          pid, why[0] ? why : "child failed", mkvm_path_conf ()));
 }
 
 static void
@@ -297,9 +314,10 @@ do_reconnect (const char *xml, gsize len)
   if (ids->len > 1)
     warn ("QEMU has several KVM instances open; recording the first");
   id = g_array_index (ids, guint, 0);
-  if (rec != NULL && rec->instance == id && rec->pid == pid)
-    return 0;                   /* the record is true */
   inst = mkvm_inventory_find (inv, id);
+  if (rec != NULL && rec->instance == id && rec->pid == pid && inst != NULL &&
+      g_strcmp0 (rec->device, inst->device) == 0)
+    return 0;                   /* the record is true */
   if (rec == NULL)
     {
       rec = mkvm_record_new ();
@@ -307,7 +325,7 @@ do_reconnect (const char *xml, gsize len)
       rec->name = g_strdup (wish->name);
       rec->created = g_get_real_time () / G_USEC_PER_SEC;
     }
-  if (rec->instance != id || rec->device == NULL)
+  if (rec->instance != id || inst == NULL || g_strcmp0 (rec->device, inst->device) != 0)
     {
       g_free (rec->device);
       rec->device = g_strdup (inst ? inst->device : NULL);

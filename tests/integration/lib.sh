@@ -104,10 +104,11 @@ define_mkvm() { define_dom "$1" "$MKVM_WRAPPER" "${2:-}"; }
 
 dom_uuid() { virsh -q domuuid "$1" | tr -d ' \n'; }
 
-# rec_get NAME FIELD: a field of the domain's record ("" when no record).
+# rec_get NAME|UUID FIELD: a field of the domain's record ("" when none).
 rec_get() {
-	local f
-	f="$RUNDIR/domains/$(dom_uuid "$1").json"
+	local f u=$1
+	[[ $u =~ ^[0-9a-f]{8}-[0-9a-f-]{27}$ ]] || u=$(dom_uuid "$1")
+	f="$RUNDIR/domains/$u.json"
 	[ -f "$f" ] || return 0
 	python3 -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2]); print("" if v is None else v)' "$f" "$2"
 }
@@ -172,12 +173,15 @@ drain() {
 	fi
 }
 
-# restart_libvirtd: stop the daemon (domains keep running) and start it again.
-restart_libvirtd() {
+# stop_libvirtd / start_libvirtd: the daemon goes away (domains keep
+# running) and comes back, reconnecting to them.
+stop_libvirtd() {
 	local pid
-	pid=$(cat "$MKVM_T/libvirtd.pid")
+	pid=$(cat "$MKVM_T/libvirtd.pid") || return 1
 	kill "$pid"
 	while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+}
+start_libvirtd() {
 	"$MKVM_SUBREAPER" libvirtd -p "$MKVM_T/libvirtd.pid" &
 	for _ in $(seq 200); do
 		virsh -q uri >/dev/null 2>&1 && return 0

@@ -17,10 +17,11 @@ pids="$(dom_pid a) $(dom_pid b) $(dom_pid c)"
 # Break two records while the daemon is down: b's says kvm9, c's is gone.
 ub=$(dom_uuid b); uc=$(dom_uuid c)
 t0=$(ms)
-pid=$(cat "$MKVM_T/libvirtd.pid"); kill "$pid"; while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
-sed -i "s/\"instance\": *8/\"instance\":9/; s#kvm8#kvm9#" "$RUNDIR/domains/$ub.json"
+check "libvirtd stops with domains running" stop_libvirtd
+sed -i 's/"instance" *: *8/"instance":9/; s#kvm8#kvm9#' "$RUNDIR/domains/$ub.json"
+check "b's record now says kvm9" test "$(rec_get "$ub" instance) $(rec_get "$ub" device)" = "9 $MKVM_DEV/kvm9"
 rm "$RUNDIR/domains/$uc.json"
-check "libvirtd restarts with domains running" restart_libvirtd
+check "libvirtd starts again" start_libvirtd
 virsh -q list >/dev/null
 echo "# restart took $(( $(ms) - t0 )) ms"
 check "same QEMU processes after the restart" test "$(dom_pid a) $(dom_pid b) $(dom_pid c)" = "$pids"
