@@ -273,6 +273,9 @@ if os.path.exists(os.path.join(os.path.dirname(os.path.dirname(sys.argv[0])), '.
     ok(os.path.isfile(dkms + '/kmod/build.sh') and
        not os.path.exists(dkms + '/kmod/meson.build'),
        'DKMS tree carries kmod/ (build.sh, without meson.build)')
+stamp = open(dkms + '/meson.build').read() if os.path.exists(dkms + '/meson.build') else ''
+ok(re.search(r"^ *version: *'%s'" % re.escape(version), stamp, re.M) is not None,
+   'DKMS tree has the version stamp kmod/build.sh reads from <top>/meson.build', stamp)
 
 # --- multikvm-load ----------------------------------------------------------
 load = D(sbindir + '/multikvm-load')
