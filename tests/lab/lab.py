@@ -217,6 +217,8 @@ BOCHS_VGABIOS = "/usr/share/vgabios/vgabios.bin"
 # here so they read as zero instead of logging an error on every access.
 BOCHS_MSRS = [
     (0x1d9, "IA32_DEBUGCTL"),
+    (0x0e7, "IA32_MPERF, read on every tick"),
+    (0x0e8, "IA32_APERF, read on every tick"),
 ]
 # Bochs detects a flat disk's geometry when its size is a whole number of
 # 16-head, 63-sector cylinders.

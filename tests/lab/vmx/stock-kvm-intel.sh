@@ -14,5 +14,5 @@ done
 check "/dev/kvm exists" test -c /dev/kvm
 
 step "run the KVM API test on /dev/kvm"
-check "2000 checked exits on /dev/kvm" kvmtest -n 2000 /dev/kvm
+check "10000 checked exits on /dev/kvm" kvmtest -n 10000 /dev/kvm
 check "kvm_intel unloads" rmmod kvm_intel
