@@ -1,0 +1,458 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* multikvm doctor: checks the host and prints the fix for each miss. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include "cli.h"
+
+virDomainPtr cli_lookup_domain (virConnectPtr conn, const char *name);
+
+typedef struct {
+  guint ok, failed, warned, skipped;
+} Tally;
+
+static void
+report (Tally *t, const char *verdict, const char *what, const char *problem, const char *fix)
+{
+  if (strcmp (verdict, "ok") == 0)
+    t->ok++;
+  else if (strcmp (verdict, "FAIL") == 0)
+    t->failed++;
+  else if (strcmp (verdict, "warn") == 0)
+    t->warned++;
+  else
+    t->skipped++;
+  printf ("%-4s  %s%s%s\n", verdict, what, problem ? ": " : "", problem ? problem : "");
+  if (fix)
+    printf ("      fix: %s\n", fix);
+}
+
+/* Host file path: MULTIKVM_HOSTROOT (tests) prefixes absolute paths. */
+static char *
+host_path (const char *abs)
+{
+  const char *root = g_getenv ("MULTIKVM_HOSTROOT");
+  return g_strconcat (root && *root ? root : "", abs, NULL);
+}
+
+static char *
+read_host_file (const char *abs)
+{
+  g_autofree char *p = host_path (abs);
+  char *text = NULL;
+  g_file_get_contents (p, &text, NULL, NULL);
+  return text;
+}
+
+/* Quoted entries of cgroup_device_acl = [ ... ] in qemu.conf; NULL if unset. */
+static GPtrArray *
+parse_device_acl (const char *conf)
+{
+  g_auto(GStrv) lines = g_strsplit (conf, "\n", -1);
+  g_autoptr(GString) text = g_string_new (NULL);
+  const char *p;
+  GPtrArray *out;
+
+  for (char **l = lines; *l; l++)
+    {
+      gboolean quoted = FALSE;
+      for (char *c = *l; *c; c++)
+        {
+          if (*c == '"')
+            quoted = !quoted;
+          else if (*c == '#' && !quoted)
+            {
+              *c = '\0';
+              break;
+            }
+        }
+      g_string_append_printf (text, "%s\n", *l);
+    }
+  p = strstr (text->str, "cgroup_device_acl");
+  while (p && p != text->str && (g_ascii_isalnum (p[-1]) || p[-1] == '_'))
+    p = strstr (p + 1, "cgroup_device_acl");
+  if (!p || !(p = strchr (p, '[')))
+    return NULL;
+  out = g_ptr_array_new_with_free_func (g_free);
+  for (p++; *p && *p != ']'; p++)
+    if (*p == '"')
+      {
+        const char *e = strchr (p + 1, '"');
+        if (!e)
+          break;
+        g_ptr_array_add (out, g_strndup (p + 1, e - p - 1));
+        p = e;
+      }
+  return out;
+}
+
+static gboolean
+strv_has (GPtrArray *a, const char *s)
+{
+  for (guint i = 0; a && i < a->len; i++)
+    if (strcmp (g_ptr_array_index (a, i), s) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+check_vac (Tally *t, CliState *st)
+{
+  if (!st->inv->abi && st->inv->instances->len == 0)
+    report (t, "FAIL", "vac", "not loaded (no /sys/kernel/vac) and no static instances",
+            "systemctl start multikvm-modules (or: modprobe vac; modprobe kvm_amd_1)");
+  else if (!st->inv->abi)
+    report (t, "ok", "vac", "not loaded; static instances from the policy", NULL);
+  else if (st->inv->instances->len == 0)
+    report (t, "FAIL", "instances", "vac is loaded but no instance module is",
+            "add instance modules to /etc/multikvm/modules.conf and systemctl restart "
+            "multikvm-modules");
+  else
+    {
+      g_autofree char *msg = g_strdup_printf ("vac ABI 1, %u instance(s), default %s",
+                                              st->inv->instances->len,
+                                              st->inv->default_instance ? "set" : "none");
+      report (t, "ok", "vac", msg, NULL);
+    }
+  for (guint i = 0; i < st->inv->instances->len; i++)
+    {
+      MkvmInstance *in = g_ptr_array_index (st->inv->instances, i);
+      g_autofree char *what = g_strdup_printf ("instance %u device %s", in->id, in->device);
+      if (in->device_ok)
+        report (t, "ok", what, NULL, NULL);
+      else
+        report (t, "FAIL", what, in->device_problem,
+                "udevadm trigger --subsystem-match=misc --action=add (is the udev rule installed?)");
+    }
+}
+
+static void
+check_acl (Tally *t, CliState *st)
+{
+  g_autofree char *conf = read_host_file ("/etc/libvirt/qemu.conf");
+  g_autoptr(GPtrArray) acl = conf ? parse_device_acl (conf) : NULL;
+  g_autoptr(GString) missing = g_string_new (NULL);
+  g_autoptr(GString) want = g_string_new ("cgroup_device_acl = [ \"/dev/null\", \"/dev/full\", "
+                                          "\"/dev/zero\", \"/dev/random\", \"/dev/urandom\", "
+                                          "\"/dev/ptmx\", \"/dev/kvm\", \"/dev/userfaultfd\"");
+  for (guint i = 0; i < st->inv->instances->len; i++)
+    {
+      MkvmInstance *in = g_ptr_array_index (st->inv->instances, i);
+      g_autofree char *node = in->is_static ? g_strdup (in->device)
+                                            : g_strconcat ("/dev/", in->devname, NULL);
+      if (strcmp (node, "/dev/kvm") != 0)
+        g_string_append_printf (want, ", \"%s\"", node);
+      if (!strv_has (acl, node))
+        g_string_append_printf (missing, "%s%s", missing->len ? " " : "", node);
+    }
+  g_string_append (want, " ] in /etc/libvirt/qemu.conf, then systemctl restart libvirtd");
+  if (!acl)
+    report (t, "FAIL", "cgroup_device_acl", "not set in /etc/libvirt/qemu.conf (QEMU will not "
+            "see the instance nodes)", want->str);
+  else if (!strv_has (acl, "/dev/kvm"))
+    report (t, "FAIL", "cgroup_device_acl", "lacks /dev/kvm (the setting replaces libvirt's "
+            "default list)", want->str);
+  else if (missing->len)
+    {
+      g_autofree char *msg = g_strdup_printf ("lacks %s", missing->str);
+      report (t, "FAIL", "cgroup_device_acl", msg, want->str);
+    }
+  else
+    report (t, "ok", "cgroup_device_acl", "lists every instance node", NULL);
+}
+
+static void
+check_file (Tally *t, const char *what, const char *const *paths, const char *needle,
+            gboolean exec, const char *fix)
+{
+  for (guint i = 0; paths[i]; i++)
+    {
+      g_autofree char *p = host_path (paths[i]);
+      g_autofree char *text = NULL;
+      struct stat s;
+      if (stat (p, &s) < 0)
+        continue;
+      if (exec && !(s.st_mode & 0111))
+        {
+          g_autofree char *msg = g_strdup_printf ("%s is not executable (libvirt skips it "
+                                                  "silently)", paths[i]);
+          report (t, "FAIL", what, msg, fix);
+          return;
+        }
+      if (needle && (!g_file_get_contents (p, &text, NULL, NULL) || !strstr (text, needle)))
+        {
+          g_autofree char *msg = g_strdup_printf ("%s lacks '%s'", paths[i], needle);
+          report (t, "FAIL", what, msg, fix);
+          return;
+        }
+      report (t, "ok", what, paths[i], NULL);
+      return;
+    }
+  g_autofree char *msg = g_strdup_printf ("%s missing", paths[0]);
+  report (t, "FAIL", what, msg, fix);
+}
+
+static void
+check_stock_kvm (Tally *t)
+{
+  static const char *const paths[] = { "/usr/lib/modprobe.d/multikvm.conf",
+    "/lib/modprobe.d/multikvm.conf", "/etc/modprobe.d/multikvm.conf",
+    "/usr/local/lib/modprobe.d/multikvm.conf", NULL };
+  static const char *const mods[] = { "kvm", "kvm_amd", "kvm_intel" };
+  g_autofree char *text = NULL;
+  const char *found = NULL;
+
+  for (guint i = 0; paths[i] && !found; i++)
+    if ((text = read_host_file (paths[i])))
+      found = paths[i];
+  if (!found)
+    report (t, "FAIL", "stock KVM kept from autoloading", "no multikvm.conf in modprobe.d",
+            "install dist/modprobe.d/multikvm.conf as /usr/lib/modprobe.d/multikvm.conf");
+  else
+    {
+      g_autoptr(GString) missing = g_string_new (NULL);
+      for (guint i = 0; i < G_N_ELEMENTS (mods); i++)
+        {
+          g_autofree char *b = g_strdup_printf ("\nblacklist %s\n", mods[i]);
+          g_autofree char *in = g_strdup_printf ("\ninstall %s ", mods[i]);
+          g_autofree char *nl = g_strconcat ("\n", text, NULL);
+          if (!strstr (nl, b) || !strstr (nl, in))
+            g_string_append_printf (missing, " %s", mods[i]);
+        }
+      if (missing->len)
+        {
+          g_autofree char *msg = g_strdup_printf ("%s lacks blacklist/install lines for%s",
+                                                  found, missing->str);
+          report (t, "FAIL", "stock KVM kept from autoloading", msg,
+                  "reinstall dist/modprobe.d/multikvm.conf");
+        }
+      else
+        report (t, "ok", "stock KVM kept from autoloading", found, NULL);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (mods); i++)
+    {
+      g_autofree char *p = g_build_filename (mkvm_path_sysfs (), "module", mods[i], NULL);
+      if (g_file_test (p, G_FILE_TEST_IS_DIR))
+        {
+          g_autofree char *what = g_strdup_printf ("stock %s", mods[i]);
+          g_autofree char *fix = g_strdup_printf ("stop its VMs, then modprobe -r %s",
+                                                  strcmp (mods[i], "kvm") ? mods[i] : "kvm");
+          report (t, "FAIL", what, "loaded (conflicts with vac)", fix);
+        }
+    }
+}
+
+static void
+check_apparmor (Tally *t)
+{
+  g_autofree char *p = g_build_filename (mkvm_path_sysfs (), "module", "apparmor", "parameters",
+                                         "enabled", NULL);
+  g_autofree char *en = NULL;
+  static const char *const qemu[] = { "/etc/apparmor.d/abstractions/libvirt-qemu.d/multikvm", NULL };
+  static const char *const virtd[] = { "/etc/apparmor.d/local/usr.sbin.libvirtd", NULL };
+
+  if (!g_file_get_contents (p, &en, NULL, NULL) || g_ascii_toupper (g_strstrip (en)[0]) != 'Y')
+    {
+      report (t, "skip", "AppArmor", "not enabled", NULL);
+      return;
+    }
+  check_file (t, "AppArmor libvirt-qemu rules", qemu, "/dev/kvm[0-9]*", FALSE,
+              "install dist/apparmor/multikvm as " "/etc/apparmor.d/abstractions/libvirt-qemu.d/"
+              "multikvm and systemctl reload apparmor");
+  check_file (t, "AppArmor libvirtd rules", virtd, "multikvm-qemu", FALSE,
+              "append dist/apparmor/usr.sbin.libvirtd to /etc/apparmor.d/local/usr.sbin.libvirtd "
+              "and systemctl reload apparmor");
+}
+
+static char *
+qemu_binary (void)
+{
+  char *q = mkvm_conf_get ("qemu", NULL);
+  return q ? q : g_strdup ("/usr/bin/qemu-system-x86_64");
+}
+
+static void
+check_qemu (Tally *t)
+{
+  g_autofree char *q = qemu_binary ();
+  const char *argv[] = { q, "-accel", "kvm,device=/nonexistent/multikvm-probe", "-machine",
+                         "none", "-nodefaults", "-display", "none", "-S", NULL };
+  g_autofree char *err = NULL;
+  int status;
+  g_autoptr(GError) error = NULL;
+
+  if (!g_file_test (q, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_autofree char *msg = g_strdup_printf ("%s not found", q);
+      report (t, "FAIL", "QEMU", msg, "install qemu-system-x86 (>= 9.0) or set qemu= in "
+              "/etc/multikvm/multikvm.conf");
+      return;
+    }
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+                     &err, &status, &error))
+    {
+      report (t, "FAIL", "QEMU -accel kvm,device=", error->message, NULL);
+      return;
+    }
+  if (err && strstr (err, "device") && strstr (err, "not found"))
+    {
+      g_autofree char *msg = g_strdup_printf ("%s does not support it", q);
+      report (t, "FAIL", "QEMU -accel kvm,device=", msg, "install QEMU >= 9.0 (e.g. from "
+              "bookworm-backports) and point qemu= in /etc/multikvm/multikvm.conf at it");
+    }
+  else
+    report (t, "ok", "QEMU -accel kvm,device=", q, NULL);
+}
+
+static char *
+xml_emulator (const char *xml, char **type)
+{
+  xmlDocPtr doc = xmlReadMemory (xml, strlen (xml), "d.xml", NULL,
+                                 XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  char *out = NULL;
+  xmlNode *root;
+  *type = NULL;
+  if (!doc)
+    return NULL;
+  root = xmlDocGetRootElement (doc);
+  if (root)
+    {
+      xmlChar *ty = xmlGetProp (root, (const xmlChar *) "type");
+      *type = g_strdup ((char *) ty);
+      xmlFree (ty);
+      for (xmlNode *c = root->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && strcmp ((char *) c->name, "devices") == 0)
+          for (xmlNode *d = c->children; d; d = d->next)
+            if (d->type == XML_ELEMENT_NODE && strcmp ((char *) d->name, "emulator") == 0)
+              {
+                xmlChar *e = xmlNodeGetContent (d);
+                out = g_strstrip (g_strdup ((char *) e));
+                xmlFree (e);
+              }
+    }
+  xmlFreeDoc (doc);
+  return out;
+}
+
+static void
+quiet_errors (void *data, virErrorPtr err)
+{
+}
+
+static void
+check_domains (Tally *t, CliGlobal *g)
+{
+  virConnectPtr conn;
+  virDomainPtr *doms = NULL;
+  int n;
+  guint bad = 0, total = 0, nometa = 0;
+
+  virSetErrorFunc (NULL, quiet_errors);
+  conn = virConnectOpenReadOnly (g->uri);
+  if (!conn)
+    {
+      const char *m = virGetLastErrorMessage ();
+      g_autofree char *msg = g_strdup_printf ("cannot connect to libvirt: %s", m ? m : "?");
+      report (t, "warn", "domain emulators", msg, "start libvirtd, or pass -c URI");
+      return;
+    }
+  n = virConnectListAllDomains (conn, &doms, 0);
+  for (int i = 0; i < n; i++)
+    {
+      char *xml = virDomainGetXMLDesc (doms[i], VIR_DOMAIN_XML_INACTIVE);
+      const char *name = virDomainGetName (doms[i]);
+      g_autofree char *type = NULL;
+      g_autofree char *emu = xml ? xml_emulator (xml, &type) : NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(MkvmWish) w = xml ? mkvm_wish_from_xml (xml, -1, &error) : NULL;
+      if (type && strcmp (type, "kvm") == 0)
+        {
+          total++;
+          if (!emu || strcmp (emu, MKVM_WRAPPER_PATH) != 0)
+            {
+              g_autofree char *what = g_strdup_printf ("domain '%s' emulator", name);
+              g_autofree char *msg = g_strdup_printf ("is %s, not the wrapper", emu ? emu : "unset");
+              g_autofree char *fix = g_strdup_printf ("virsh edit %s: <emulator>%s</emulator>",
+                                                      name, MKVM_WRAPPER_PATH);
+              report (t, "FAIL", what, msg, fix);
+              bad++;
+            }
+          if (w && !w->has_metadata)
+            nometa++;
+        }
+      if (xml && !w)
+        {
+          g_autofree char *what = g_strdup_printf ("domain '%s' metadata", name);
+          g_autofree char *fix = g_strdup_printf ("multikvm assign %s --instance N | "
+                                                  "--profile P --config", name);
+          report (t, "FAIL", what, error->message, fix);
+        }
+      free (xml);
+      virDomainFree (doms[i]);
+    }
+  free (doms);
+  virConnectClose (conn);
+  if (n < 0)
+    report (t, "warn", "domain emulators", "cannot list domains", NULL);
+  else if (!bad)
+    {
+      g_autofree char *msg = g_strdup_printf ("%u KVM domain(s) use %s; %u without multikvm "
+                                              "metadata (default profile)", total,
+                                              MKVM_WRAPPER_PATH, nometa);
+      report (t, "ok", "domain emulators", msg, NULL);
+    }
+}
+
+int
+cmd_doctor (CliGlobal *g, int argc, char **argv)
+{
+  static const char *const hook[] = { MKVM_HOOK_PATH, NULL };
+  static const char *const udev[] = { "/usr/lib/udev/rules.d/60-multikvm.rules",
+    "/lib/udev/rules.d/60-multikvm.rules", "/etc/udev/rules.d/60-multikvm.rules",
+    "/usr/local/lib/udev/rules.d/60-multikvm.rules", NULL };
+  Tally t = { 0 };
+  CliState st;
+  int code;
+  g_autoptr(GError) error = NULL;
+
+  if (argc != 1)
+    return cli_fail (EXIT_USAGE, "usage: multikvm doctor");
+  {
+    g_autoptr(MkvmPolicy) p = mkvm_policy_load (NULL, &error);
+    if (!p)
+      {
+        report (&t, "FAIL", "policy", error->message, "fix the policy file (see multikvm(8), "
+                "docs/policy.md)");
+        printf ("%u ok, %u failed, %u warnings, %u skipped\n", t.ok, t.failed, t.warned, t.skipped);
+        return EXIT_PROBLEMS;
+      }
+    g_autofree char *msg = g_strdup_printf ("%s, %u profile(s), default %s", p->source,
+                                            p->profiles->len, p->default_profile);
+    report (&t, "ok", "policy", msg, NULL);
+  }
+  if (!cli_state_load (&st, &code))
+    {
+      report (&t, "FAIL", "vac sysfs", "unreadable (see the message above)", NULL);
+      return EXIT_PROBLEMS;
+    }
+  check_vac (&t, &st);
+  check_acl (&t, &st);
+  check_file (&t, "libvirt hook", hook, NULL, TRUE,
+              "install multikvm-hook as " MKVM_HOOK_PATH " (executable), then restart "
+              "libvirtd once");
+  check_domains (&t, g);
+  check_qemu (&t);
+  check_file (&t, "udev rule", udev, "kvm[0-9]*", FALSE,
+              "install dist/udev/60-multikvm.rules as /usr/lib/udev/rules.d/60-multikvm.rules, "
+              "then udevadm control --reload && udevadm trigger");
+  check_stock_kvm (&t);
+  check_apparmor (&t);
+  cli_state_clear (&st);
+  printf ("%u ok, %u failed, %u warnings, %u skipped\n", t.ok, t.failed, t.warned, t.skipped);
+  return t.failed ? EXIT_PROBLEMS : EXIT_OK;
+}

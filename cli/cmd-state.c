@@ -1,0 +1,563 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* multikvm status, domains, drain, undrain, retire, default, reconcile. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <json-glib/json-glib.h>
+#include "cli.h"
+
+/* Parses "--json" or nothing. */
+static int
+parse_json_flag (int argc, char **argv, const char *cmd, gboolean *json)
+{
+  static const struct option opts[] = {
+    { "json", no_argument, NULL, 'j' },
+    { NULL, 0, NULL, 0 },
+  };
+  int c;
+  *json = FALSE;
+  while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1)
+    {
+      if (c != 'j')
+        return cli_fail (EXIT_USAGE, "usage: multikvm %s [--json]", cmd);
+      *json = TRUE;
+    }
+  if (optind != argc)
+    return cli_fail (EXIT_USAGE, "usage: multikvm %s [--json]", cmd);
+  return -1;
+}
+
+static void
+print_json (JsonBuilder *b)
+{
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = json_builder_get_root (b);
+  g_autofree char *s = NULL;
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  s = json_generator_to_data (gen, NULL);
+  printf ("%s\n", s);
+}
+
+static void
+jstr (JsonBuilder *b, const char *k, const char *v)
+{
+  json_builder_set_member_name (b, k);
+  if (v)
+    json_builder_add_string_value (b, v);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
+jint (JsonBuilder *b, const char *k, gint64 v)
+{
+  json_builder_set_member_name (b, k);
+  json_builder_add_int_value (b, v);
+}
+
+static void
+jbool (JsonBuilder *b, const char *k, gboolean v)
+{
+  json_builder_set_member_name (b, k);
+  json_builder_add_boolean_value (b, v);
+}
+
+static GPtrArray *
+profiles_of (const MkvmPolicy *p, const MkvmInstance *inst)
+{
+  GPtrArray *names = g_ptr_array_new ();
+  for (guint i = 0; i < p->profiles->len; i++)
+    {
+      MkvmProfile *prof = g_ptr_array_index (p->profiles, i);
+      if (mkvm_instance_satisfies (inst, prof, NULL))
+        g_ptr_array_add (names, prof->name);
+    }
+  return names;
+}
+
+static const char *
+state_of (const CliState *st, const MkvmInstance *inst)
+{
+  if (!inst->device_ok)
+    return "broken";
+  if (mkvm_drains_find (st->drains, inst->id))
+    return "draining";
+  return "active";
+}
+
+int
+cmd_status (CliGlobal *g, int argc, char **argv)
+{
+  gboolean json;
+  int code = parse_json_flag (argc, argv, "status", &json);
+  CliState st;
+
+  if (code >= 0)
+    return code;
+  if (!cli_state_load (&st, &code))
+    return code;
+  if (json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      json_builder_begin_object (b);
+      jint (b, "abi", st.inv->abi);
+      jstr (b, "vendor", st.inv->vendor);
+      json_builder_set_member_name (b, "default_instance");
+      if (st.inv->default_instance)
+        json_builder_add_int_value (b, st.inv->default_instance);
+      else
+        json_builder_add_null_value (b);
+      jstr (b, "policy", st.policy->source);
+      jstr (b, "default_profile", st.policy->default_profile);
+      json_builder_set_member_name (b, "instances");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < st.inv->instances->len; i++)
+        {
+          MkvmInstance *in = g_ptr_array_index (st.inv->instances, i);
+          MkvmDrain *d = mkvm_drains_find (st.drains, in->id);
+          g_autoptr(GPtrArray) profs = profiles_of (st.policy, in);
+          g_autofree char *dev = g_strdup_printf ("%u:%u", major (in->dev), minor (in->dev));
+          json_builder_begin_object (b);
+          jint (b, "id", in->id);
+          jstr (b, "vendor", in->vendor);
+          jstr (b, "module", in->module);
+          jstr (b, "device", in->device);
+          jstr (b, "dev", dev);
+          jstr (b, "build_id", in->build_id);
+          jint (b, "build_time", in->build_time);
+          jint (b, "load_time", in->load_time);
+          jint (b, "vms", in->vms);
+          jint (b, "vcpus", in->vcpus);
+          jint (b, "domains", mkvm_records_count_on (st.records, in->id));
+          jstr (b, "state", state_of (&st, in));
+          jstr (b, "drain_reason", d ? d->reason : NULL);
+          jbool (b, "default", in->id == st.inv->default_instance);
+          jbool (b, "static", in->is_static);
+          jbool (b, "device_ok", in->device_ok);
+          jstr (b, "device_problem", in->device_problem);
+          json_builder_set_member_name (b, "profiles");
+          json_builder_begin_array (b);
+          for (guint k = 0; k < profs->len; k++)
+            json_builder_add_string_value (b, g_ptr_array_index (profs, k));
+          json_builder_end_array (b);
+          json_builder_set_member_name (b, "params");
+          json_builder_begin_object (b);
+          if (in->params)
+            {
+              g_autoptr(GList) keys = g_list_sort (g_hash_table_get_keys (in->params),
+                                                   (GCompareFunc) strcmp);
+              for (GList *l = keys; l; l = l->next)
+                jstr (b, l->data, g_hash_table_lookup (in->params, l->data));
+            }
+          json_builder_end_object (b);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+      print_json (b);
+    }
+  else
+    {
+      g_autofree char *def = st.inv->default_instance
+                             ? g_strdup_printf ("%u", st.inv->default_instance)
+                             : g_strdup ("none");
+      if (st.inv->abi)
+        printf ("vac ABI %u, vendor %s, default instance %s; policy %s, default profile %s\n",
+                st.inv->abi, st.inv->vendor ? st.inv->vendor : "?", def,
+                st.policy->source, st.policy->default_profile);
+      else
+        printf ("vac is not loaded; policy %s, default profile %s\n", st.policy->source,
+                st.policy->default_profile);
+      printf ("%-4s %-6s %-12s %-36s %-20s %-9s %-24s %s\n", "ID", "VENDOR", "MODULE",
+              "BUILD", "LOADED", "STATE", "PROFILES", "VMS");
+      for (guint i = 0; i < st.inv->instances->len; i++)
+        {
+          MkvmInstance *in = g_ptr_array_index (st.inv->instances, i);
+          g_autoptr(GPtrArray) profs = profiles_of (st.policy, in);
+          g_autofree char *loaded = cli_format_time (in->load_time);
+          g_autofree char *id = g_strdup_printf ("%u%s", in->id,
+                                                 in->id == st.inv->default_instance ? "*" : "");
+          g_ptr_array_add (profs, NULL);
+          g_autofree char *plist = g_strjoinv (",", (char **) profs->pdata);
+          printf ("%-4s %-6s %-12s %-36s %-20s %-9s %-24s %u\n", id,
+                  in->vendor ? in->vendor : "-", in->module ? in->module : "-",
+                  in->build_id ? in->build_id : (in->is_static ? "(static)" : "-"), loaded,
+                  state_of (&st, in), *plist ? plist : "-", in->vms);
+        }
+      for (guint i = 0; i < st.inv->instances->len; i++)
+        {
+          MkvmInstance *in = g_ptr_array_index (st.inv->instances, i);
+          MkvmDrain *d = mkvm_drains_find (st.drains, in->id);
+          g_autofree char *since = d ? cli_format_time (d->since) : NULL;
+          if (d)
+            printf ("instance %u draining since %s: %s\n", in->id, since,
+                    d->reason ? d->reason : "");
+          if (!in->device_ok)
+            printf ("instance %u broken: %s\n", in->id, in->device_problem);
+        }
+    }
+  cli_state_clear (&st);
+  return EXIT_OK;
+}
+
+int
+cmd_domains (CliGlobal *g, int argc, char **argv)
+{
+  gboolean json;
+  int code = parse_json_flag (argc, argv, "domains", &json);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) recs = NULL;
+
+  if (code >= 0)
+    return code;
+  if (!(recs = mkvm_records_list (NULL, &error)))
+    return cli_fail_error (error);
+  if (json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      json_builder_begin_array (b);
+      for (guint i = 0; i < recs->len; i++)
+        {
+          MkvmRecord *r = g_ptr_array_index (recs, i);
+          json_builder_begin_object (b);
+          jstr (b, "name", r->name);
+          jstr (b, "uuid", r->uuid);
+          jint (b, "instance", r->instance);
+          jstr (b, "device", r->device);
+          jstr (b, "profile", r->profile);
+          jstr (b, "reason", r->reason);
+          jint (b, "created", r->created);
+          jint (b, "updated", r->updated);
+          jint (b, "pid", r->pid);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+      print_json (b);
+      return EXIT_OK;
+    }
+  printf ("%-20s %-36s %-8s %-12s %-10s %-8s %s\n", "NAME", "UUID", "INSTANCE", "DEVICE",
+          "PROFILE", "PID", "REASON");
+  for (guint i = 0; i < recs->len; i++)
+    {
+      MkvmRecord *r = g_ptr_array_index (recs, i);
+      g_autofree char *pid = r->pid ? g_strdup_printf ("%d", (int) r->pid) : g_strdup ("-");
+      printf ("%-20s %-36s %-8u %-12s %-10s %-8s %s\n", r->name, r->uuid, r->instance,
+              r->device, r->profile ? r->profile : "-", pid, r->reason ? r->reason : "");
+    }
+  return EXIT_OK;
+}
+
+/* Instance argument that must exist in the inventory. */
+static int
+existing_instance (const char *arg, CliState *st, MkvmInstance **out)
+{
+  guint id;
+  if (!cli_parse_id (arg, &id))
+    return EXIT_USAGE;
+  *out = mkvm_inventory_find (st->inv, id);
+  if (!*out)
+    return cli_fail (EXIT_NOTFOUND, "instance %u does not exist (see 'multikvm status')", id);
+  return -1;
+}
+
+int
+cmd_drain (CliGlobal *g, int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "reason", required_argument, NULL, 'r' },
+    { NULL, 0, NULL, 0 },
+  };
+  const char *reason = NULL;
+  int c, code;
+  CliState st;
+  MkvmInstance *in;
+  g_autoptr(GError) error = NULL;
+
+  while ((c = getopt_long (argc, argv, "r:", opts, NULL)) != -1)
+    {
+      if (c != 'r')
+        return cli_fail (EXIT_USAGE, "usage: multikvm drain N --reason TEXT");
+      reason = optarg;
+    }
+  if (optind != argc - 1 || !reason || !*reason || strchr (reason, '\n'))
+    return cli_fail (EXIT_USAGE, "usage: multikvm drain N --reason TEXT (one line, not empty)");
+  if (!cli_state_load (&st, &code))
+    return code;
+  code = existing_instance (argv[optind], &st, &in);
+  if (code < 0)
+    {
+      g_autoptr(MkvmLock) lock = mkvm_lock_acquire (NULL, &error);
+      if (!lock || !mkvm_drain_set (NULL, in->id, reason, &error))
+        code = cli_fail_error (error);
+      else
+        {
+          printf ("instance %u draining (%s): no new VMs; %u running, %u recorded\n", in->id,
+                  reason, in->vms, mkvm_records_count_on (st.records, in->id));
+          code = EXIT_OK;
+        }
+    }
+  cli_state_clear (&st);
+  return code;
+}
+
+int
+cmd_undrain (CliGlobal *g, int argc, char **argv)
+{
+  guint id;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MkvmLock) lock = NULL;
+
+  if (argc != 2 || argv[1][0] == '-')
+    return cli_fail (EXIT_USAGE, "usage: multikvm undrain N");
+  if (!cli_parse_id (argv[1], &id))
+    return EXIT_USAGE;
+  /* no inventory check: a drain flag of an unloaded instance can be cleared */
+  if (!(lock = mkvm_lock_acquire (NULL, &error)) || !mkvm_drain_clear (NULL, id, &error))
+    return cli_fail_error (error);
+  printf ("instance %u accepts new VMs\n", id);
+  return EXIT_OK;
+}
+
+int
+cmd_default (CliGlobal *g, int argc, char **argv)
+{
+  guint id = 0;
+  int code;
+  CliState st;
+  g_autoptr(GError) error = NULL;
+
+  if (argc != 2 || argv[1][0] == '-')
+    return cli_fail (EXIT_USAGE, "usage: multikvm default N|none");
+  if (!cli_state_load (&st, &code))
+    return code;
+  code = EXIT_OK;
+  if (!st.inv->abi)
+    code = cli_fail (EXIT_FAIL, "vac is not loaded: there is no default instance to set");
+  else if (strcmp (argv[1], "none") != 0)
+    {
+      MkvmInstance *in;
+      code = existing_instance (argv[1], &st, &in);
+      if (code < 0)
+        {
+          id = in->id;
+          code = EXIT_OK;
+          if (in->is_static)
+            code = cli_fail (EXIT_REFUSED, "instance %u is static (not vac's): it cannot be "
+                             "the default", id);
+          else if (mkvm_drains_find (st.drains, id))
+            code = cli_fail (EXIT_REFUSED, "instance %u is draining: undrain it first", id);
+        }
+    }
+  if (code == EXIT_OK)
+    {
+      if (!mkvm_vac_write_default (id, &error))
+        code = cli_fail_error (error);
+      else if (id)
+        printf ("/dev/kvm now opens instance %u\n", id);
+      else
+        printf ("/dev/kvm now opens no instance\n");
+    }
+  cli_state_clear (&st);
+  return code;
+}
+
+static char *
+names_on (GPtrArray *records, guint id, guint *count)
+{
+  GString *s = g_string_new (NULL);
+  *count = 0;
+  for (guint i = 0; i < records->len; i++)
+    {
+      MkvmRecord *r = g_ptr_array_index (records, i);
+      if (r->instance != id)
+        continue;
+      if (*count < 8)
+        g_string_append_printf (s, "%s%s", s->len ? ", " : "", r->name);
+      else if (*count == 8)
+        g_string_append (s, ", ...");
+      (*count)++;
+    }
+  return g_string_free (s, FALSE);
+}
+
+static gboolean
+unload_module (const char *module, GError **error)
+{
+  const char *prog = g_getenv ("MULTIKVM_MODPROBE");
+  g_autofree char *out = NULL, *err = NULL;
+  int status = 0;
+  gboolean custom = prog && *prog;
+  const char *argv1[] = { custom ? prog : "modprobe", "-r", module, NULL };
+  const char *argv2[] = { "rmmod", module, NULL };
+
+  if (g_spawn_sync (NULL, (char **) argv1, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err,
+                    &status, NULL) && g_spawn_check_wait_status (status, NULL))
+    return TRUE;
+  if (!custom)
+    {
+      g_clear_pointer (&err, g_free);
+      if (g_spawn_sync (NULL, (char **) argv2, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
+                        &err, &status, NULL) && g_spawn_check_wait_status (status, NULL))
+        return TRUE;
+    }
+  g_set_error (error, MKVM_ERROR, MKVM_ERROR_FAILED, "unloading %s failed: %s", module,
+               err && *err ? g_strstrip (err) : "modprobe -r and rmmod failed");
+  return FALSE;
+}
+
+int
+cmd_retire (CliGlobal *g, int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "wait", no_argument, NULL, 'w' },
+    { "timeout", required_argument, NULL, 't' },
+    { NULL, 0, NULL, 0 },
+  };
+  gboolean wait = FALSE;
+  gint64 timeout = 0, start = g_get_monotonic_time ();
+  int c, code;
+  guint id;
+  const char *poll_env = g_getenv ("MULTIKVM_POLL_MS");
+  guint poll_ms = poll_env ? (guint) g_ascii_strtoull (poll_env, NULL, 10) : 1000;
+  g_autofree char *last = NULL;
+  g_autofree char *module = NULL;
+  g_autoptr(GError) error = NULL;
+
+  while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'w':
+        wait = TRUE;
+        break;
+      case 't':
+        {
+          guint64 v;
+          if (!g_ascii_string_to_unsigned (optarg, 10, 1, 7 * 86400, &v, NULL))
+            return cli_fail (EXIT_USAGE, "--timeout takes seconds (1..604800)");
+          timeout = v;
+        }
+        break;
+      default:
+        return cli_fail (EXIT_USAGE, "usage: multikvm retire N [--wait [--timeout SECONDS]]");
+      }
+  if (optind != argc - 1)
+    return cli_fail (EXIT_USAGE, "usage: multikvm retire N [--wait [--timeout SECONDS]]");
+  if (!cli_parse_id (argv[optind], &id))
+    return EXIT_USAGE;
+  if (poll_ms < 10)
+    poll_ms = 10;
+
+  for (;;)
+    {
+      CliState st;
+      MkvmInstance *in;
+      guint nrec, vms;
+      g_autofree char *names = NULL;
+      g_autofree char *line = NULL;
+
+      if (!cli_state_load (&st, &code))
+        return code;
+      in = mkvm_inventory_find (st.inv, id);
+      if (!in)
+        {
+          cli_state_clear (&st);
+          if (module)   /* went away while we waited */
+            {
+              printf ("retire: instance %u is gone (unloaded elsewhere)\n", id);
+              return EXIT_OK;
+            }
+          return cli_fail (EXIT_NOTFOUND, "instance %u does not exist (see 'multikvm status')", id);
+        }
+      if (in->is_static || !in->module)
+        {
+          cli_state_clear (&st);
+          return cli_fail (EXIT_REFUSED, "instance %u is static (declared in the policy): "
+                           "unload its module yourself", id);
+        }
+      if (st.inv->default_instance == id)
+        {
+          cli_state_clear (&st);
+          return cli_fail (EXIT_REFUSED, "instance %u is the default instance (/dev/kvm): "
+                           "choose another with 'multikvm default M' first", id);
+        }
+      if (!module)
+        {
+          module = g_strdup (in->module);
+          if (!mkvm_drains_find (st.drains, id))
+            {
+              g_autoptr(MkvmLock) lock = mkvm_lock_acquire (NULL, &error);
+              if (!lock || !mkvm_drain_set (NULL, id, "retiring", &error))
+                {
+                  cli_state_clear (&st);
+                  return cli_fail_error (error);
+                }
+              printf ("retire: instance %u draining (retiring): no new VMs\n", id);
+            }
+        }
+      names = names_on (st.records, id, &nrec);
+      vms = in->vms;
+      cli_state_clear (&st);
+      if (vms == 0 && nrec == 0)
+        break;
+      line = g_strdup_printf ("instance %u: %u VMs running, %u domains recorded%s%s%s", id,
+                              vms, nrec, nrec ? " (" : "", names, nrec ? ")" : "");
+      if (!wait)
+        return cli_fail (EXIT_REFUSED, "%s: stop or migrate them, or run 'multikvm retire %u "
+                         "--wait' (the instance is now draining)", line, id);
+      if (g_strcmp0 (line, last) != 0)
+        {
+          printf ("retire: %s; waiting\n", line);
+          fflush (stdout);
+          g_free (last);
+          last = g_steal_pointer (&line);
+        }
+      if (timeout && g_get_monotonic_time () - start > timeout * G_USEC_PER_SEC)
+        return cli_fail (EXIT_FAIL, "retire: timed out after %" G_GINT64_FORMAT " s; %s",
+                         timeout, last);
+      g_usleep (poll_ms * 1000);
+      /* drop records of QEMU processes that are gone */
+      {
+        g_autoptr(MkvmPolicy) p = mkvm_policy_load (NULL, NULL);
+        g_autoptr(MkvmInventory) inv = p ? mkvm_inventory_load (p, NULL) : NULL;
+        if (inv)
+          mkvm_reconcile (NULL, inv, NULL, NULL);
+      }
+    }
+  printf ("retire: instance %u has no VMs; unloading %s\n", id, module);
+  fflush (stdout);
+  if (!unload_module (module, &error))
+    return cli_fail_error (error);
+  {
+    g_autoptr(MkvmLock) lock = mkvm_lock_acquire (NULL, &error);
+    if (!lock || !mkvm_drain_clear (NULL, id, &error))
+      return cli_fail_error (error);
+  }
+  printf ("retire: instance %u retired (%s unloaded)\n", id, module);
+  return EXIT_OK;
+}
+
+int
+cmd_reconcile (CliGlobal *g, int argc, char **argv)
+{
+  CliState st;
+  int code;
+  MkvmReconcileStats rs;
+  g_autoptr(GError) error = NULL;
+
+  if (argc != 1)
+    return cli_fail (EXIT_USAGE, "usage: multikvm reconcile");
+  if (!cli_state_load (&st, &code))
+    return code;
+  if (!mkvm_reconcile (NULL, st.inv, &rs, &error))
+    code = cli_fail_error (error);
+  else
+    {
+      printf ("reconciled: %u kept, %u updated, %u created, %u removed\n", rs.kept, rs.updated,
+              rs.created, rs.removed);
+      code = EXIT_OK;
+    }
+  cli_state_clear (&st);
+  return code;
+}
