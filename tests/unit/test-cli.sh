@@ -1,0 +1,204 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The multikvm CLI against a fixture sysfs/dev/run tree (needs root for mknod)
+# and libvirt's test driver.  Usage: test-cli.sh PATH/TO/multikvm SRCDIR
+set -u
+M=$1
+SRC=$2
+T=$(mktemp -d /tmp/mkvm-cli-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+n=0 failed=0
+
+export MULTIKVM_SYSFS=$T/sys MULTIKVM_DEVDIR=$T/dev MULTIKVM_RUNDIR=$T/run
+export MULTIKVM_PROC=$T/proc MULTIKVM_POLICY=$SRC/data/policy.xml
+export MULTIKVM_HOSTROOT=$T/host MULTIKVM_CONF=$T/multikvm.conf
+export MULTIKVM_POLL_MS=50 MULTIKVM_MODPROBE=$T/modprobe
+unset LIBVIRT_DEFAULT_URI
+mkdir -p "$T/dev" "$T/proc" "$T/host"
+
+vac=$T/sys/kernel/vac
+mkdir -p "$vac/instances"
+echo 1 > "$vac/abi"; echo amd > "$vac/vendor"; echo 3 > "$vac/default_instance"
+instance() { # id build_time vms nx_huge_pages mitigate_smt_rsb
+    local d=$vac/instances/$1 p=$T/sys/module/kvm_amd_$1/parameters
+    mkdir -p "$d" "$p"
+    echo "$1" > "$d/id"; echo amd > "$d/vendor"; echo "kvm_amd_$1" > "$d/module"
+    echo "kvm$1" > "$d/devname"; echo "240:$1" > "$d/dev"
+    echo "6.12.117-1~deb12u1 0.1.0 3f2a9c0$1" > "$d/build_id"
+    echo "$2" > "$d/build_time"; echo "$2" > "$d/load_time"
+    echo "$3" > "$d/vms"; echo $(($3 * 2)) > "$d/vcpus"
+    echo "$4" > "$p/nx_huge_pages"; echo "$5" > "$p/mitigate_smt_rsb"
+    rm -f "$T/dev/kvm$1"; mknod "$T/dev/kvm$1" c 240 "$1"
+}
+instance 1 1700000000 2 Y Y
+instance 2 1700000100 0 N N
+instance 3 1700000200 1 Y N
+cat > "$T/modprobe" <<EOS
+#!/bin/sh
+echo "\$*" >> "$T/modprobe.log"
+rm -rf "$vac/instances/\${2#kvm_amd_}"
+EOS
+chmod +x "$T/modprobe"
+
+# check NAME EXPECTED_RC COMMAND... ; output in $T/out, stderr in $T/err
+check() {
+    local name=$1 want=$2; shift 2
+    n=$((n + 1))
+    "$@" > "$T/out" 2> "$T/err"
+    local rc=$?
+    if [ "$rc" != "$want" ]; then
+        echo "not ok $n - $name (exit $rc, want $want)"; sed 's/^/#   /' "$T/out" "$T/err"
+        failed=$((failed + 1)); return 1
+    fi
+    echo "ok $n - $name"
+}
+# expect PATTERN FILE: grep -E in out/err of the last check
+expect() {
+    n=$((n + 1))
+    if grep -qE -- "$1" "$T/$2"; then echo "ok $n - $2 has '$1'"
+    else echo "not ok $n - $2 lacks '$1'"; sed 's/^/#   /' "$T/$2"; failed=$((failed + 1)); fi
+}
+
+check "status" 0 "$M" status
+expect '^1 +amd +kvm_amd_1 .* active +standard,hardened +2$' out
+expect '^2 +amd +kvm_amd_2 .* active +standard,fast +0$' out
+expect '^3\* ' out
+expect 'default instance 3' out
+check "status --json" 0 "$M" status --json
+cp "$T/out" "$T/status.json"
+check "status --json parses" 0 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); \
+assert [i["id"] for i in d["instances"]]==[1,2,3]; assert d["default_instance"]==3; \
+assert d["instances"][0]["profiles"]==["standard","hardened"]; assert d["instances"][0]["vms"]==2' "$T/status.json"
+check "status extra arg" 2 "$M" status x
+check "unknown command" 2 "$M" frobnicate
+check "no command" 2 "$M"
+check "--version" 0 "$M" --version
+expect '^multikvm ' out
+
+check "domains empty" 0 "$M" domains
+check "domains --json empty" 0 "$M" domains --json
+expect '^\[ *\]$|^\[$' out
+
+check "drain without reason" 2 "$M" drain 1
+check "drain bad id 01" 2 "$M" drain 01 --reason x
+expect "instance '01' is not an instance id" err
+check "drain bad id ../1" 2 "$M" drain ../1 --reason x
+check "drain bad id -1" 2 "$M" drain -1 --reason x
+check "drain missing instance" 3 "$M" drain 9 --reason x
+expect '^multikvm: instance 9 does not exist' err
+check "drain 1" 0 "$M" drain 1 --reason "kernel upgrade"
+expect 'instance 1 draining \(kernel upgrade\)' out
+check "status shows draining" 0 "$M" status
+expect '^1 +amd .* draining ' out
+expect 'instance 1 draining since .*: kernel upgrade' out
+check "default to draining refused" 4 "$M" default 1
+check "undrain 1" 0 "$M" undrain 1
+check "status active again" 0 "$M" status
+expect '^1 +amd .* active ' out
+
+check "default 2" 0 "$M" default 2
+expect 'instance 2' out
+check "default file written" 0 grep -qx 2 "$vac/default_instance"
+check "default missing" 3 "$M" default 7
+check "default none" 0 "$M" default none
+check "default none written" 0 grep -qx none "$vac/default_instance"
+echo 3 > "$vac/default_instance"
+
+# records: placed domains count on their instance
+mkdir -p "$T/run/domains"
+cat > "$T/run/domains/6f1c2b0e-6a43-4e3a-9a56-0c4f1c3b2a11.json" <<EOS
+{"uuid":"6f1c2b0e-6a43-4e3a-9a56-0c4f1c3b2a11","name":"web1","instance":2,
+ "device":"/dev/kvm2","profile":"fast","reason":"test","created":1,"updated":1,"pid":0}
+EOS
+check "domains" 0 "$M" domains
+expect '^web1 +6f1c2b0e-6a43-4e3a-9a56-0c4f1c3b2a11 +2 +/dev/kvm2 +fast +- +test$' out
+check "domains --json" 0 "$M" domains --json
+expect '"name" : "web1"' out
+
+check "retire default refused" 4 "$M" retire 3
+expect 'is the default instance' err
+check "retire with VMs refused" 4 "$M" retire 1
+expect 'instance 1: 2 VMs running, 0 domains recorded' err
+check "retire left it draining" 0 "$M" status
+expect '^1 +amd .* draining ' out
+check "retire with record refused" 4 "$M" retire 2
+expect '1 domains recorded \(web1\)' err
+check "retire --timeout" 1 "$M" retire 1 --wait --timeout 1
+expect 'timed out' err
+( sleep 0.3; echo 1 > "$vac/instances/1/vms"; sleep 0.3; echo 0 > "$vac/instances/1/vms" ) &
+check "retire --wait" 0 "$M" retire 1 --wait
+wait
+expect 'instance 1: 2 VMs running.*waiting' out
+expect 'instance 1: 1 VMs running.*waiting' out
+expect 'unloading kvm_amd_1' out
+expect 'instance 1 retired' out
+check "modprobe -r ran" 0 grep -qx -- "-r kvm_amd_1" "$T/modprobe.log"
+check "retired instance gone" 3 "$M" drain 1 --reason x
+check "drain flag cleared" 0 python3 -c 'import json,sys; \
+assert [d["instance"] for d in json.load(open(sys.argv[1]))["drains"]]==[2]' "$T/run/drains.json"
+
+check "reconcile" 0 "$M" reconcile
+expect 'reconciled: 0 kept, 0 updated, 0 created, 0 removed' out
+
+# assign through libvirt's test driver (a fresh in-memory host per connection)
+check "assign" 0 "$M" -c test:///default assign test --instance 2 --profile hardened --config
+expect "domain 'test': metadata set to <kvm instance=\"2\" profile=\"hardened\"/> \(config\)" out
+check "assign live" 0 "$M" -c test:///default assign test --profile fast --live
+check "assign by uuid" 0 "$M" -c test:///default assign 6695eb01-f6a4-8304-79aa-97f2502e193f --instance 5
+check "assign clear" 0 "$M" -c test:///default assign test --clear
+check "assign unknown domain" 3 "$M" -c test:///default assign nosuch --instance 2
+check "assign unknown profile" 3 "$M" -c test:///default assign test --profile gold
+check "assign bad profile" 2 "$M" -c test:///default assign test --profile Gold
+check "assign bad id" 2 "$M" -c test:///default assign test --instance 1000
+check "assign nothing" 2 "$M" -c test:///default assign test
+check "assign clear+instance" 2 "$M" -c test:///default assign test --clear --instance 2
+LIBVIRT_DEFAULT_URI=test:///default check "assign via LIBVIRT_DEFAULT_URI" 0 "$M" assign test --instance 3
+
+# doctor: empty host root -> problems and fixes
+check "doctor finds problems" 5 "$M" -c test:///default doctor
+expect '^FAIL +cgroup_device_acl' out
+expect '^FAIL +libvirt hook: /etc/libvirt/hooks/qemu.d/multikvm missing' out
+expect '^ok +domain emulators: 0 KVM domain' out
+expect '^FAIL +udev rule' out
+expect '^FAIL +stock KVM kept from autoloading' out
+expect 'fix: ' out
+# doctor: a host with everything installed
+H=$T/host
+mkdir -p "$H/etc/libvirt/hooks/qemu.d" "$H/usr/lib/udev/rules.d" "$H/usr/lib/modprobe.d" \
+    "$H/etc/apparmor.d/abstractions/libvirt-qemu.d" "$H/etc/apparmor.d/local"
+cat > "$H/etc/libvirt/qemu.conf" <<'EOS'
+# cgroup_device_acl = [ "/dev/null" ]
+cgroup_device_acl = [
+    "/dev/null", "/dev/full", "/dev/zero",   # comment
+    "/dev/random", "/dev/urandom", "/dev/ptmx", "/dev/kvm",
+    "/dev/userfaultfd", "/dev/kvm2", "/dev/kvm3"
+]
+EOS
+printf '#!/bin/sh\n' > "$H/etc/libvirt/hooks/qemu.d/multikvm"
+chmod +x "$H/etc/libvirt/hooks/qemu.d/multikvm"
+echo 'KERNEL=="kvm[0-9]*", GROUP="kvm", MODE="0660"' > "$H/usr/lib/udev/rules.d/60-multikvm.rules"
+for m in kvm kvm_amd kvm_intel; do
+    printf 'blacklist %s\ninstall %s /bin/false\n' $m $m
+done > "$H/usr/lib/modprobe.d/multikvm.conf"
+mkdir -p "$T/sys/module/apparmor/parameters"; echo Y > "$T/sys/module/apparmor/parameters/enabled"
+echo '/dev/kvm[0-9]* rw,' > "$H/etc/apparmor.d/abstractions/libvirt-qemu.d/multikvm"
+echo '/usr/bin/multikvm-qemu PUx,' > "$H/etc/apparmor.d/local/usr.sbin.libvirtd"
+check "doctor on an installed host (no libvirt)" 0 "$M" -c "test:///$T/nonexistent.xml" doctor
+expect '^ok +cgroup_device_acl' out
+expect '^ok +libvirt hook' out
+expect '^ok +udev rule' out
+expect '^ok +stock KVM kept from autoloading' out
+expect '^ok +AppArmor libvirt-qemu rules' out
+expect '^warn +domain emulators' out
+expect '^ok +QEMU -accel kvm,device=|^FAIL +QEMU' out
+sed -i 's|"/dev/kvm3"||' "$H/etc/libvirt/qemu.conf"
+chmod -x "$H/etc/libvirt/hooks/qemu.d/multikvm"
+mkdir -p "$T/sys/module/kvm_amd"
+check "doctor: acl, hook, stock kvm" 5 "$M" -c "test:///$T/nonexistent.xml" doctor
+expect '^FAIL +cgroup_device_acl: lacks /dev/kvm3' out
+expect 'fix: cgroup_device_acl = \[ .*"/dev/kvm2", "/dev/kvm3" \]' out
+expect '^FAIL +libvirt hook: .* is not executable' out
+expect '^FAIL +stock kvm_amd: loaded' out
+
+echo "1..$n"
+[ "$failed" = 0 ]
