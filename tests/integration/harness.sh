@@ -70,7 +70,7 @@ cleanup() {
 		[ -s "$f" ] && kill "$(cat "$f")" 2>/dev/null
 	done
 	for i in $(seq 50); do
-		[ -s "$T/libvirtd.pid" ] && kill -0 "$(cat "$T/libvirtd.pid")" 2>/dev/null || break
+		[ -s "$T/libvirtd.pid" ] && kill -0 "$(cat "$T/libvirtd.pid" 2>/dev/null)" 2>/dev/null || break
 		sleep 0.1
 	done
 	if [ -n "${reaper:-}" ]; then

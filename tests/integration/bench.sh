@@ -1,0 +1,47 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Benchmark: `virsh start` + `virsh destroy` of a tiny KVM domain with
+# multikvm (hook + wrapper) against plain libvirt (no hook, stock QEMU), the
+# two measured alternately (ABBA) in the same run.  Hooks are rescanned on
+# each call, so removing our script makes libvirt run none.
+# Last line: the ratio of the medians, multikvm / plain.
+. "$MKVM_LIB"
+write_policy
+N=${MKVM_BENCH_N:-21}
+hook=/etc/libvirt/hooks/qemu.d/multikvm
+
+define_dom plainb
+define_mkvm mkvmb
+
+cycle() {   # cycle plain|mkvm -> prints milliseconds
+	local t0
+	if [ "$1" = plain ]; then rm -f "$hook"; else ln -sf "${MKVM_BENCH_HOOK:-$MKVM_HOOK}" "$hook"; fi
+	t0=$(date +%s%N)
+	virsh -q start "$1"b >/dev/null || exit 1
+	virsh -q destroy "$1"b >/dev/null || exit 1
+	echo $(( ($(date +%s%N) - t0) / 1000000 ))
+}
+# Warm up: capability probes of both emulator paths, page cache.
+for _ in 1 2; do cycle plain >/dev/null; cycle mkvm >/dev/null; done
+
+plain=() mkvm=()
+for i in $(seq $N); do
+	if [ $((i % 2)) = 1 ]; then
+		plain+=("$(cycle plain)"); mkvm+=("$(cycle mkvm)")
+	else
+		mkvm+=("$(cycle mkvm)"); plain+=("$(cycle plain)")
+	fi
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+ratios=()
+for i in $(seq 0 $((N - 1))); do
+	ratios+=("$(awk -v a="${mkvm[$i]}" -v b="${plain[$i]}" 'BEGIN { printf "%.4f", a / b }')")
+done
+mp=$(median "${plain[@]}"); mm=$(median "${mkvm[@]}")
+echo "plain  start+destroy ms: ${plain[*]}"
+echo "mkvm   start+destroy ms: ${mkvm[*]}"
+echo "median plain ${mp} ms, multikvm ${mm} ms over $N alternated cycles (goal <= 1.02x)"
+echo "ratio of medians: $(awk -v a="$mm" -v b="$mp" 'BEGIN { printf "%.3f", a / b }')"
+# Adjacent pairs share the machine's load at that moment: their ratio is
+# the steadier figure on a busy host.
+echo "ratio multikvm/plain (median of $N adjacent pairs): $(median "${ratios[@]}" | awk '{ printf "%.3f", $1 }')"
