@@ -340,6 +340,26 @@ ok(r.returncode == 0 and open(edited).read().endswith('kvm_amd_3\n'),
    'meson install again keeps an edited %s/multikvm/modules.conf' % sysconfdir,
    r.stdout + r.stderr)
 
+# --- live install hooks the drop-in dir into libvirtd's local profile ------
+script = os.path.join(os.path.dirname(os.path.abspath(sys.argv[0])), '..', '..', 'dist',
+                      'install-sysconf.sh')
+live = os.path.join(tmp, 'live')
+os.makedirs(live + '/ex')
+os.makedirs(live + '/etc/apparmor.d/local')
+for f in ('multikvm.conf', 'modules.conf'):
+    shutil.copy(D(datadir + '/multikvm/examples/' + f), live + '/ex/' + f)
+with open(live + '/etc/apparmor.d/local/usr.sbin.libvirtd', 'w') as f:
+    f.write('# Site-specific additions and overrides for usr.sbin.libvirtd\n')
+env = {k: v for k, v in os.environ.items() if k != 'DESTDIR'}
+for _ in range(2):
+    r = run(['sh', script, live + '/ex', live + '/etc', live + '/etc/apparmor.d'], env=env)
+lp = open(live + '/etc/apparmor.d/local/usr.sbin.libvirtd').read()
+ok(r.returncode == 0 and lp.startswith('# Site-specific') and
+   lp.count('include if exists <local/usr.sbin.libvirtd.d>\n') == 1 and
+   os.path.isfile(live + '/etc/multikvm/modules.conf'),
+   'live install appends the include to local/usr.sbin.libvirtd once (run twice)',
+   lp + r.stdout + r.stderr)
+
 shutil.rmtree(tmp)
 print('1..%d' % n)
 sys.exit(1 if failed else 0)
