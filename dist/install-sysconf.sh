@@ -29,6 +29,6 @@ local_profile="$aadir/local/usr.sbin.libvirtd"
 if [ -n "$dest" ]; then
 	echo "multikvm: DESTDIR install: add '$line' to $local_profile on the target host"
 elif [ -d "$aadir/local" ] && ! grep -qsF "$line" "$local_profile"; then
-	printf '# multikvm: drop-ins in local/usr.sbin.libvirtd.d/\n%s\n' "$line" >> "$local_profile"
+	printf '# multikvm: exec of multikvm-qemu and multikvm-hook, in local/usr.sbin.libvirtd.d/multikvm\n%s\n' "$line" >> "$local_profile"
 	echo "multikvm: added '$line' to $local_profile (reload: apparmor_parser -r $aadir/usr.sbin.libvirtd)"
 fi
