@@ -305,6 +305,12 @@ def loader(text, *args):
     return r, calls
 
 
+sc = shutil.which('shellcheck')
+if sc:
+    r = run([sc, '-s', 'sh', load])
+    ok(r.returncode == 0, 'shellcheck multikvm-load', r.stdout + r.stderr)
+else:
+    skip('shellcheck multikvm-load', 'shellcheck not installed')
 example = open(D(sysconfdir + '/multikvm/modules.conf')).read()
 r, calls = loader(example, '--check')
 ok(r.returncode == 0 and not calls, 'multikvm-load --check accepts the example modules.conf',
