@@ -31,7 +31,7 @@ char *cli_format_time (gint64 t);
 typedef struct {
   MkvmPolicy *policy;
   MkvmInventory *inv;
-  GPtrArray *records;
+  GHashTable *index;     /* uuid -> instance of every record (cheap) */
   GPtrArray *drains;
 } CliState;
 gboolean cli_state_load (CliState *st, int *code);

@@ -130,7 +130,7 @@ cmd_status (CliGlobal *g, int argc, char **argv)
           jint (b, "load_time", in->load_time);
           jint (b, "vms", in->vms);
           jint (b, "vcpus", in->vcpus);
-          jint (b, "domains", mkvm_records_count_on (st.records, in->id));
+          jint (b, "domains", mkvm_records_index_count_on (st.index, in->id));
           jstr (b, "state", state_of (&st, in));
           jstr (b, "drain_reason", d ? d->reason : NULL);
           jbool (b, "default", in->id == st.inv->default_instance);
@@ -294,7 +294,7 @@ cmd_drain (CliGlobal *g, int argc, char **argv)
       else
         {
           printf ("instance %u draining (%s): no new VMs; %u running, %u recorded\n", in->id,
-                  reason, in->vms, mkvm_records_count_on (st.records, in->id));
+                  reason, in->vms, mkvm_records_index_count_on (st.index, in->id));
           code = EXIT_OK;
         }
     }
@@ -496,7 +496,15 @@ cmd_retire (CliGlobal *g, int argc, char **argv)
               printf ("retire: instance %u draining (retiring): no new VMs\n", id);
             }
         }
-      names = names_on (st.records, id, &nrec);
+      {
+        g_autoptr(GPtrArray) records = mkvm_records_list (NULL, &error);
+        if (!records)
+          {
+            cli_state_clear (&st);
+            return cli_fail_error (error);
+          }
+        names = names_on (records, id, &nrec);
+      }
       vms = in->vms;
       cli_state_clear (&st);
       if (vms == 0 && nrec == 0)

@@ -63,7 +63,7 @@ cli_state_load (CliState *st, int *code)
   memset (st, 0, sizeof *st);
   if (!(st->policy = mkvm_policy_load (NULL, &error))
       || !(st->inv = mkvm_inventory_load (st->policy, &error))
-      || !(st->records = mkvm_records_list (NULL, &error))
+      || !(st->index = mkvm_records_index (NULL, &error))
       || !(st->drains = mkvm_drains_load (NULL, &error)))
     {
       *code = cli_fail_error (error);
@@ -78,7 +78,7 @@ cli_state_clear (CliState *st)
 {
   g_clear_pointer (&st->policy, mkvm_policy_free);
   g_clear_pointer (&st->inv, mkvm_inventory_free);
-  g_clear_pointer (&st->records, g_ptr_array_unref);
+  g_clear_pointer (&st->index, g_hash_table_unref);
   g_clear_pointer (&st->drains, g_ptr_array_unref);
 }
 

@@ -3,6 +3,7 @@
 #include "mkvm-decide.h"
 #include "mkvm-error.h"
 #include "mkvm-paths.h"
+#include "mkvm-private.h"
 
 void
 mkvm_decision_free (MkvmDecision *d)
@@ -207,12 +208,28 @@ mkvm_place_domain (const char *rundir, const MkvmPolicy *policy, const MkvmInven
   g_autoptr(GPtrArray) drains = NULL;
   g_autoptr(MkvmDecision) d = NULL;
   g_autoptr(MkvmRecord) rec = NULL;
+  g_autoptr(GHashTable) index = NULL;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
 
   if (!lock)
     return NULL;
-  if (!(records = mkvm_records_list (rundir, error)))
+  /* the load count needs only uuid -> instance: the index, one file */
+  if (!(index = mkvm_records_index (rundir, error)))
     return NULL;
+  {
+    GHashTableIter it;
+    gpointer k, v;
+    records = g_ptr_array_new_full (g_hash_table_size (index),
+                                    (GDestroyNotify) mkvm_record_free);
+    g_hash_table_iter_init (&it, index);
+    while (g_hash_table_iter_next (&it, &k, &v))
+      {
+        MkvmRecord *r = mkvm_record_new ();
+        r->uuid = g_strdup (k);
+        r->instance = GPOINTER_TO_UINT (v);
+        g_ptr_array_add (records, r);
+      }
+  }
   if (!(drains = mkvm_drains_load (rundir, error)))
     return NULL;
   if (!(d = mkvm_decide (policy, inv, records, drains, wish, error)))
@@ -225,7 +242,7 @@ mkvm_place_domain (const char *rundir, const MkvmPolicy *policy, const MkvmInven
   rec->profile = g_strdup (d->profile);
   rec->reason = g_strdup (d->reason);
   rec->created = rec->updated = now;
-  if (!mkvm_record_write (rundir, rec, error))
+  if (!mkvm_record_write_indexed (rundir, rec, index, error))
     return NULL;
   return g_steal_pointer (&rec);
 }

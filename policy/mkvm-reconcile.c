@@ -254,6 +254,8 @@ mkvm_reconcile (const char *rundir, const MkvmInventory *inv, MkvmReconcileStats
         return FALSE;
       st.removed++;
     }
+  if (!mkvm_records_index_rebuild (rundir, error))
+    return FALSE;
   if (stats)
     *stats = st;
   return TRUE;

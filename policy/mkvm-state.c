@@ -11,6 +11,7 @@
 #include "mkvm-error.h"
 #include "mkvm-paths.h"
 #include "mkvm-wish.h"
+#include "mkvm-private.h"
 
 struct _MkvmLock {
   int fd;
@@ -208,6 +209,9 @@ fail:
   return FALSE;
 }
 
+static gboolean index_update (const char *rundir, GHashTable *index, const char *uuid,
+                              guint instance, GError **error);
+
 static char *
 record_path (const char *rundir, const char *uuid)
 {
@@ -216,16 +220,22 @@ record_path (const char *rundir, const char *uuid)
 }
 
 static char *
-to_json (JsonBuilder *b)
+to_json_full (JsonBuilder *b, gboolean pretty)
 {
   g_autoptr(JsonGenerator) gen = json_generator_new ();
   g_autoptr(JsonNode) root = json_builder_get_root (b);
   json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, TRUE);
+  json_generator_set_pretty (gen, pretty);
   char *s = json_generator_to_data (gen, NULL);
   char *r = g_strconcat (s, "\n", NULL);
   g_free (s);
   return r;
+}
+
+static char *
+to_json (JsonBuilder *b)
+{
+  return to_json_full (b, TRUE);
 }
 
 static void
@@ -247,6 +257,13 @@ add_int (JsonBuilder *b, const char *k, gint64 v)
 
 gboolean
 mkvm_record_write (const char *rundir, const MkvmRecord *rec, GError **error)
+{
+  return mkvm_record_write_indexed (rundir, rec, NULL, error);
+}
+
+gboolean
+mkvm_record_write_indexed (const char *rundir, const MkvmRecord *rec, GHashTable *index,
+                           GError **error)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autofree char *path = NULL;
@@ -273,7 +290,13 @@ mkvm_record_write (const char *rundir, const MkvmRecord *rec, GError **error)
   add_int (b, "pid", rec->pid);
   json_builder_end_object (b);
   json = to_json (b);
-  path = record_path (rundir, rec->uuid);
+  {
+    g_autofree char *lower = g_ascii_strdown (rec->uuid, -1);
+    path = record_path (rundir, lower);
+    /* index first: every record file is always in the index */
+    if (!index_update (rundir, index, lower, rec->instance, error))
+      return FALSE;
+  }
   return mkvm_write_file_atomic (path, json, strlen (json), error);
 }
 
@@ -281,15 +304,23 @@ static JsonObject *
 parse_object (const char *path, JsonParser *parser, GError **error)
 {
   g_autoptr(GError) local = NULL;
+  g_autofree char *text = NULL;
+  gsize len = 0;
   JsonNode *root;
 
-  if (!json_parser_load_from_file (parser, path, &local))
+  if (!g_file_get_contents (path, &text, &len, &local))
     {
       if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         g_set_error (error, MKVM_ERROR, MKVM_ERROR_NOT_FOUND, "%s does not exist", path);
       else
-        g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID, "%s is unreadable: %s",
-                     path, local->message);
+        g_set_error (error, MKVM_ERROR, MKVM_ERROR_IO, "cannot read %s: %s", path,
+                     local->message);
+      return NULL;
+    }
+  if (!json_parser_load_from_data (parser, text, len, &local))
+    {
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID, "%s is unreadable: %s",
+                   path, local->message);
       return NULL;
     }
   root = json_parser_get_root (parser);
@@ -320,9 +351,8 @@ get_int (JsonObject *o, const char *k)
 }
 
 static MkvmRecord *
-record_from_file (const char *path, GError **error)
+record_from_file (const char *path, JsonParser *parser, GError **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
   JsonObject *o = parse_object (path, parser, error);
   g_autoptr(MkvmRecord) r = NULL;
   gint64 inst, pid;
@@ -366,7 +396,8 @@ mkvm_record_load (const char *rundir, const char *uuid, GError **error)
     }
   lower = g_ascii_strdown (uuid, -1);
   path = record_path (rundir, lower);
-  r = record_from_file (path, error);
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  r = record_from_file (path, parser, error);
   if (r && g_ascii_strcasecmp (r->uuid, lower) != 0)
     {
       g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID, "%s: holds uuid %s", path, r->uuid);
@@ -405,7 +436,7 @@ mkvm_record_remove (const char *rundir, const char *uuid, GError **error)
       fsync (dfd);
       close (dfd);
     }
-  return TRUE;
+  return index_update (rundir, NULL, lower, 0, error);
 }
 
 static gint
@@ -423,6 +454,7 @@ mkvm_records_list (const char *rundir, GError **error)
   GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) mkvm_record_free);
   g_autoptr(GError) local = NULL;
   GDir *d = g_dir_open (dir, 0, &local);
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
   const char *n;
 
   if (!d)
@@ -442,7 +474,7 @@ mkvm_records_list (const char *rundir, GError **error)
       if (n[0] == '.' || !g_str_has_suffix (n, ".json"))
         continue;
       path = g_build_filename (dir, n, NULL);
-      r = record_from_file (path, &e);
+      r = record_from_file (path, parser, &e);
       if (!r)
         {
           if (!g_error_matches (e, MKVM_ERROR, MKVM_ERROR_NOT_FOUND))  /* raced a remove */
@@ -477,7 +509,7 @@ GPtrArray *
 mkvm_drains_load (const char *rundir, GError **error)
 {
   g_autofree char *path = g_build_filename (rundir_or_default (rundir), "drains.json", NULL);
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
   g_autoptr(GError) local = NULL;
   GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) mkvm_drain_free);
   JsonObject *o = parse_object (path, parser, &local);
@@ -585,4 +617,141 @@ mkvm_drain_clear (const char *rundir, guint id, GError **error)
     return TRUE;
   g_ptr_array_remove (drains, d);
   return drains_save (rundir, drains, error);
+}
+
+static char *
+index_path (const char *rundir)
+{
+  return g_build_filename (rundir_or_default (rundir), "index.json", NULL);
+}
+
+static GHashTable *
+index_new (void)
+{
+  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}
+
+static GHashTable *
+index_from_records (GPtrArray *records)
+{
+  GHashTable *h = index_new ();
+  for (guint i = 0; i < records->len; i++)
+    {
+      MkvmRecord *r = g_ptr_array_index (records, i);
+      g_hash_table_insert (h, g_strdup (r->uuid), GUINT_TO_POINTER (r->instance));
+    }
+  return h;
+}
+
+/* NULL with MKVM_ERROR_NOT_FOUND / _INVALID when missing or unreadable. */
+static GHashTable *
+index_read (const char *rundir, GError **error)
+{
+  g_autofree char *path = index_path (rundir);
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  JsonObject *o = parse_object (path, parser, error);
+  JsonObject *recs;
+  GHashTable *h;
+  g_autoptr(GList) members = NULL;
+
+  if (!o)
+    return NULL;
+  if (!json_object_has_member (o, "records")
+      || !JSON_NODE_HOLDS_OBJECT (json_object_get_member (o, "records")))
+    {
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID, "%s: no records object", path);
+      return NULL;
+    }
+  recs = json_object_get_object_member (o, "records");
+  h = index_new ();
+  members = json_object_get_members (recs);
+  for (GList *l = members; l; l = l->next)
+    {
+      gint64 id = get_int (recs, l->data);
+      if (mkvm_uuid_valid (l->data) && id >= 1 && id <= MKVM_INSTANCE_MAX)
+        g_hash_table_insert (h, g_strdup (l->data), GUINT_TO_POINTER ((guint) id));
+    }
+  return h;
+}
+
+static gboolean
+index_write (const char *rundir, GHashTable *h, GError **error)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autofree char *path = index_path (rundir);
+  g_autofree char *json = NULL;
+  g_autoptr(GList) keys = g_list_sort (g_hash_table_get_keys (h), (GCompareFunc) strcmp);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "records");
+  json_builder_begin_object (b);
+  for (GList *l = keys; l; l = l->next)
+    add_int (b, l->data, GPOINTER_TO_UINT (g_hash_table_lookup (h, l->data)));
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  json = to_json_full (b, FALSE);
+  return mkvm_write_file_atomic (path, json, strlen (json), error);
+}
+
+gboolean
+mkvm_records_index_rebuild (const char *rundir, GError **error)
+{
+  g_autoptr(GPtrArray) records = mkvm_records_list (rundir, error);
+  g_autoptr(GHashTable) h = NULL;
+  if (!records)
+    return FALSE;
+  h = index_from_records (records);
+  return index_write (rundir, h, error);
+}
+
+GHashTable *
+mkvm_records_index (const char *rundir, GError **error)
+{
+  g_autoptr(GPtrArray) records = NULL;
+  GHashTable *h = index_read (rundir, NULL);
+  if (h)
+    return h;
+  if (!(records = mkvm_records_list (rundir, error)))
+    return NULL;
+  return index_from_records (records);
+}
+
+guint
+mkvm_records_index_count_on (GHashTable *index, guint id)
+{
+  GHashTableIter it;
+  gpointer k, v;
+  guint n = 0;
+  g_hash_table_iter_init (&it, index);
+  while (g_hash_table_iter_next (&it, &k, &v))
+    n += GPOINTER_TO_UINT (v) == id;
+  return n;
+}
+
+/* Under the lock: the index with @uuid set to @instance (0 = removed). */
+static gboolean
+index_update (const char *rundir, GHashTable *index, const char *uuid, guint instance,
+              GError **error)
+{
+  g_autoptr(GHashTable) own = index ? NULL : index_read (rundir, NULL);
+  GHashTable *h = index ? index : own;
+  gpointer old;
+  gboolean had;
+  if (!h)
+    {
+      g_autoptr(GPtrArray) records = mkvm_records_list (rundir, error);
+      if (!records)
+        return FALSE;
+      h = own = index_from_records (records);
+    }
+  had = g_hash_table_lookup_extended (h, uuid, NULL, &old);
+  if (instance && had && GPOINTER_TO_UINT (old) == instance)
+    return TRUE;
+  if (!instance && !had)
+    return TRUE;
+  if (instance)
+    g_hash_table_insert (h, g_strdup (uuid), GUINT_TO_POINTER (instance));
+  else
+    g_hash_table_remove (h, uuid);
+  return index_write (rundir, h, error);
 }

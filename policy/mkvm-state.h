@@ -13,6 +13,11 @@ G_BEGIN_DECLS
  *                      decision, so parallel starts see each other)
  *   domains/<uuid>.json  one record per running domain
  *   drains.json        {"drains":[{"instance":2,"reason":"...","since":T}]}
+ *   index.json         {"records":{"<uuid>":<instance>,...}}: a cache for the
+ *                      load count of decisions; every record file is in it
+ *                      (written before a record, updated after a removal),
+ *                      extra entries only over-count until mkvm_reconcile()
+ *                      rebuilds it from the record files.
  * Every file is written to a temp file in the same directory, fsync'ed,
  * renamed over the target, and the directory fsync'ed: a reader sees the
  * old or the new content, never a partial one.  Readers take no lock.
@@ -80,6 +85,21 @@ gboolean mkvm_record_remove (const char *rundir, const char *uuid, GError **erro
  * name.  Unreadable files are skipped with a g_warning (never fatal).
  */
 GPtrArray *mkvm_records_list (const char *rundir, GError **error);
+/**
+ * mkvm_records_index:
+ * Returns: (transfer full) (element-type utf8 guint) uuid → instance id
+ * (GUINT_TO_POINTER) of every record, from index.json; rebuilt from the
+ * record files when the index is missing or unreadable.  Cheap: one file.
+ */
+GHashTable *mkvm_records_index (const char *rundir, GError **error);
+/**
+ * mkvm_records_index_rebuild: rewrites index.json from the record files
+ * (caller holds the lock).
+ */
+gboolean mkvm_records_index_rebuild (const char *rundir, GError **error);
+/** mkvm_records_index_count_on: entries of @index on instance @id. */
+guint mkvm_records_index_count_on (GHashTable *index, guint id);
+
 /** mkvm_records_count_on: records whose instance is @id. */
 guint mkvm_records_count_on (GPtrArray *records, guint id);
 

@@ -61,8 +61,18 @@ test_records (void)
   g_assert_cmpstr (((MkvmRecord *) g_ptr_array_index (all, 0))->name, ==, "vm0001");
   g_assert_cmpuint (mkvm_records_count_on (all, 2), ==, 1);
 
+  g_autoptr(GHashTable) idx = mkvm_records_index (NULL, &error);
+  g_assert_cmpuint (g_hash_table_size (idx), ==, 3);
   g_assert_true (mkvm_record_remove (NULL, u2, &error));
   g_assert_true (mkvm_record_remove (NULL, u2, &error));   /* idempotent */
+  g_autoptr(GHashTable) idx2 = mkvm_records_index (NULL, &error);
+  g_assert_cmpuint (g_hash_table_size (idx2), ==, 2);
+  g_assert_false (g_hash_table_contains (idx2, u2));
+  /* a missing index is rebuilt from the files */
+  g_autofree char *ip = g_build_filename (fx->run, "index.json", NULL);
+  g_unlink (ip);
+  g_autoptr(GHashTable) idx3 = mkvm_records_index (NULL, &error);
+  g_assert_cmpuint (g_hash_table_size (idx3), ==, 2);
   g_assert_null (mkvm_record_load (NULL, u2, &error));
   g_assert_error (error, MKVM_ERROR, MKVM_ERROR_NOT_FOUND);
   g_clear_error (&error);
@@ -154,6 +164,15 @@ test_sigkill_loop (void)
       g_assert_cmpuint (json, ==, all->len);
       g_autoptr(GPtrArray) dr = mkvm_drains_load (NULL, &error);
       g_assert_no_error (error);
+      /* every record is in the index (extra entries may only over-count) */
+      g_autoptr(GHashTable) index = mkvm_records_index (NULL, &error);
+      g_assert_no_error (error);
+      for (guint i = 0; i < all->len; i++)
+        {
+          MkvmRecord *r = g_ptr_array_index (all, i);
+          g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (index, r->uuid)), ==,
+                            r->instance);
+        }
     }
   /* next lock holder removes leftover temp files */
   g_autoptr(MkvmLock) l = mkvm_lock_acquire (NULL, &error);
@@ -208,6 +227,10 @@ test_parallel_place (void)
       g_assert_no_error (error);
     }
   guint on1 = mkvm_records_count_on (all, 1), on2 = mkvm_records_count_on (all, 2);
+  g_autoptr(GHashTable) index = mkvm_records_index (NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (index), ==, n);
+  g_assert_cmpuint (mkvm_records_index_count_on (index, 1), ==, on1);
   g_test_message ("50 parallel placements: %u on instance 1, %u on instance 2", on1, on2);
   g_assert_cmpuint (on1, ==, 25);
   g_assert_cmpuint (on2, ==, 25);

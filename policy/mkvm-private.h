@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* mkvm-private.h — library-internal helpers (not installed, not API). */
+#pragma once
+
+#include "mkvm-state.h"
+
+/* mkvm_record_write() with the caller's copy of the index (uuid -> instance),
+ * which it updates: saves re-reading index.json.  Lock held by the caller. */
+gboolean mkvm_record_write_indexed (const char *rundir, const MkvmRecord *rec,
+                                    GHashTable *index, GError **error);
