@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * multikvm-hook — libvirt's qemu hook (<hooks>/qemu.d/multikvm).
+ * multikvm-hook-run — libvirt's qemu hook (<hooks>/qemu.d/multikvm), run by
+ * the front multikvm-hook for the events below.
  *
  *   NAME prepare begin -     decide and record the domain's instance
  *   NAME restore begin -     same, for the saved XML (prints nothing: XML unchanged)
@@ -366,8 +367,8 @@ main (int argc, char **argv)
 
   if (argc < 4)
     {
-      fprintf (stderr, "usage: " PROG " DOMAIN OPERATION SUB-OPERATION EXTRA < domain.xml\n"
-                       "(run by libvirtd as <hooks>/qemu.d/multikvm)\n");
+      fprintf (stderr, "usage: multikvm-hook-run DOMAIN OPERATION SUB-OPERATION EXTRA "
+                       "< domain.xml\n(run by libvirtd through <hooks>/qemu.d/multikvm)\n");
       return 2;
     }
   dom_name = argv[1];
