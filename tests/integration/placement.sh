@@ -36,6 +36,12 @@ check "pin on an instance whose node is missing: one line, no record" start_fail
 define_mkvm noprof "$(meta "profile='nosuch'")"
 check "unknown profile: one line, no record" start_fails noprof "domain 'noprof'.*nosuch"
 
+# A domain placed by the hook but whose <emulator> is the stock QEMU opens
+# /dev/kvm, not its instance: "started" catches it, libvirt kills QEMU.
+define_dom stockemu /usr/bin/qemu-system-x86_64 "$(meta "instance='8'")"
+check "stock <emulator>: start refused at started with one line" \
+	start_fails stockemu "domain 'stockemu'.*expected only 8.*multikvm-qemu"
+
 # The wrapper refuses a record whose device is not a kvm node of the
 # inventory: a second hook, run after ours, forges the record at prepare.
 cat > /etc/libvirt/hooks/qemu.d/zz-forge <<'SH'
