@@ -110,6 +110,7 @@ rng_error (void *data, xmlErrorPtr e)
     return;
   m = g_strdup (e->message ? e->message : "invalid");
   g_strstrip (m);
+  g_strdelimit (m, "\r\n\t", ' ');
   g_string_append_printf (r->msg, "line %d: %s", e->line, m);
 }
 
@@ -193,6 +194,7 @@ mkvm_policy_parse (const char *xml, gssize len, const char *source, GError **err
       xmlErrorPtr e = xmlCtxtGetLastError (ctxt);
       g_autofree char *m = g_strdup (e && e->message ? e->message : "unknown error");
       g_strstrip (m);
+      g_strdelimit (m, "\r\n\t", ' ');  /* one line */
       g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
                    "policy %s is not well-formed XML (line %d: %s)", source,
                    e ? e->line : 0, m);

@@ -190,6 +190,7 @@ mkvm_wish_from_xml (const char *xml, gssize len, GError **error)
       const xmlError *e = xmlCtxtGetLastError (ctxt);
       g_autofree char *msg = g_strdup (e && e->message ? e->message : "unknown error");
       g_strstrip (msg);
+      g_strdelimit (msg, "\r\n\t", ' ');  /* one line */
       g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
                    "domain XML is malformed (line %d: %s): pass the full domain XML "
                    "as libvirt gives it", e ? e->line : 0, msg);
