@@ -101,6 +101,7 @@ typedef struct {
 
 static const Bad bad[] = {
   { "", "not well-formed" },
+  { "<policy version='1'>\377\376</policy>", "not well-formed" },
   { "<policy", "not well-formed" },
   { "<policy version='2'><profiles default='a'><profile name='a'/></profiles></policy>",
     "does not match the schema" },

@@ -115,6 +115,8 @@ static const Bad bad[] = {
   { "<domain><uuid>" UUID "</uuid></domain>", TRUE, "no <name>" },
   { "<domain><name>web1</name></domain>", TRUE, "domain 'web1': missing or malformed <uuid>" },
   { "<domain><name>web1</name><uuid>../../etc/passwd</uuid></domain>", TRUE, "malformed <uuid>" },
+  { "<domain><name>a</name><uuid>2f1c2b0e-6a4\327\322\313\2323a-9a56-0c4f1c3b2a11</uuid>"
+    "</domain>", TRUE, "malformed" },
   { "<!DOCTYPE d [<!ENTITY e SYSTEM 'file:///etc/passwd'>]><domain><name>&e;</name><uuid>"
     UUID "</uuid></domain>", TRUE, "no <name>" },
 };
