@@ -134,7 +134,25 @@ class ModuleIndex:
         return out
 
 
-def build_initramfs(work, scenario, conf, args, kroot, release):
+MODULE_SIG_MAGIC = b"~Module signature appended~\n"
+
+
+def strip_signature(path):
+    """Cut the appended signature off a module: under Bochs checking it is
+    about half the time insmod takes, and the lab does not enforce
+    signatures (the kernel only taints)."""
+    with open(path, "r+b") as f:
+        data = f.read()
+        if not data.endswith(MODULE_SIG_MAGIC):
+            return
+        # struct module_signature: algo, hash, id_type, signer_len,
+        # key_id_len, pad[3], sig_len (be32); then the magic.
+        info = data[-len(MODULE_SIG_MAGIC) - 12:-len(MODULE_SIG_MAGIC)]
+        extra = info[3] + info[4] + int.from_bytes(info[8:12], "big")
+        f.truncate(len(data) - len(MODULE_SIG_MAGIC) - 12 - extra)
+
+
+def build_initramfs(work, scenario, conf, args, kroot, release, strip_sigs=False):
     rootfs = os.path.join(work, "rootfs")
     for d in ("bin", "sbin", "etc", "proc", "sys", "dev", "tmp", "run", "lab",
               "mnt", "root", f"lib/modules/{release}/kernel",
@@ -190,6 +208,8 @@ def build_initramfs(work, scenario, conf, args, kroot, release):
                 subprocess.run(["zstd", "-dcq", src], stdout=out, check=True)
         else:
             shutil.copy(src, dst)
+        if strip_sigs:
+            strip_signature(re.sub(r"\.(xz|zst)$", "", dst))
     for m in ours:
         src = m if os.path.isabs(m) else os.path.join(args.kmod_dir, norm(m) + ".ko")
         if not os.path.exists(src):
@@ -349,7 +369,8 @@ def run(args):
     work = tempfile.mkdtemp(prefix=f"lab-{name}-", dir=args.work_dir)
     verdict = None
     try:
-        cpio = build_initramfs(work, scenario, conf, args, kroot, release)
+        cpio = build_initramfs(work, scenario, conf, args, kroot, release,
+                               strip_sigs=bochs)
         nonce = secrets.token_hex(8)
         marker = f"MKVM-LAB-{nonce}"
         if bochs:
