@@ -6,6 +6,7 @@
 #include <sys/sysmacros.h>
 #include <glib/gstdio.h>
 #include "mkvm-inventory.h"
+#include "mkvm-node.h"
 #include "mkvm-error.h"
 #include "mkvm-paths.h"
 #include "mkvm-state.h"
@@ -331,7 +332,7 @@ mkvm_inventory_check_device (const MkvmInventory *inv, const char *path, guint *
                    "device %s is not a character device", path);
       return FALSE;
     }
-  inst = mkvm_inventory_find_by_rdev (inv, st.st_rdev);
+  inst = mkvm_inventory_find_by_stat (inv, &st);
   if (!inst)
     {
       g_set_error (error, MKVM_ERROR, MKVM_ERROR_DEVICE,

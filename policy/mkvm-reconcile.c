@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "mkvm-reconcile.h"
+#include "mkvm-node.h"
 #include "mkvm-error.h"
 #include "mkvm-paths.h"
 #include "mkvm-state.h"
@@ -40,7 +41,7 @@ mkvm_proc_kvm_instances (const MkvmInventory *inv, pid_t pid, GError **error)
       MkvmInstance *inst;
       if (stat (p, &st) < 0 || !S_ISCHR (st.st_mode))
         continue;
-      inst = mkvm_inventory_find_by_rdev (inv, st.st_rdev);
+      inst = mkvm_inventory_find_by_stat (inv, &st);
       if (!inst)
         continue;
       gboolean dup = FALSE;

@@ -7,6 +7,7 @@
 #include "mkvm-wish.h"
 #include "mkvm-policy.h"
 #include "mkvm-inventory.h"
+#include "mkvm-node.h"
 #include "mkvm-state.h"
 #include "mkvm-decide.h"
 #include "mkvm-reconcile.h"

@@ -166,6 +166,38 @@ test_static (void)
   g_assert_error (error, MKVM_ERROR, MKVM_ERROR_INVALID);
 }
 
+/* Static nodes of one device number are told apart by inode. */
+static void
+test_static_same_rdev (void)
+{
+  g_autoptr(Fixture) fx = fx_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *a = g_build_filename (fx->dev, "kvm7", NULL);
+  g_autofree char *b = g_build_filename (fx->dev, "kvm8", NULL);
+  g_assert_cmpint (mknod (a, S_IFCHR | 0600, makedev (10, 232)), ==, 0);
+  g_assert_cmpint (mknod (b, S_IFCHR | 0600, makedev (10, 232)), ==, 0);
+  g_autofree char *xml = g_strdup_printf (
+    "<policy version='1'><profiles default='a'><profile name='a'/></profiles>"
+    "<instances><instance id='7' device='%s'/><instance id='8' device='%s'/></instances>"
+    "</policy>", a, b);
+  g_autoptr(MkvmPolicy) p = mkvm_policy_parse (xml, -1, "t", &error);
+  g_assert_no_error (error);
+  g_autoptr(MkvmInventory) inv = mkvm_inventory_load (p, &error);
+  g_assert_no_error (error);
+  guint id = 0;
+  g_assert_true (mkvm_inventory_check_device (inv, b, &id, &error));
+  g_assert_cmpuint (id, ==, 8);
+  g_assert_true (mkvm_inventory_check_device (inv, a, &id, &error));
+  g_assert_cmpuint (id, ==, 7);
+  /* and from /proc/PID/fd */
+  const guint eight[] = { 8, 0 };
+  fx_process (fx, 321, "6f1c2b0e-6a43-4e3a-9a56-0c4f1c3b2a11", "x", eight);
+  g_autoptr(GArray) ids = mkvm_proc_kvm_instances (inv, 321, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ids->len, ==, 1);
+  g_assert_cmpuint (g_array_index (ids, guint, 0), ==, 8);
+}
+
 static void
 test_satisfies (void)
 {
@@ -217,6 +249,7 @@ main (int argc, char **argv)
   g_test_add_func ("/inventory/device-problems", test_device_problems);
   g_test_add_func ("/inventory/malformed-sysfs", test_malformed_sysfs);
   g_test_add_func ("/inventory/static", test_static);
+  g_test_add_func ("/inventory/static-same-rdev", test_static_same_rdev);
   g_test_add_func ("/inventory/satisfies", test_satisfies);
   g_test_add_func ("/inventory/write-default", test_write_default);
   return g_test_run ();
