@@ -100,46 +100,46 @@ domain_uses_kvm (const char *xml, gsize len)
   return kvm;
 }
 
-static MkvmWish *
-load_wish (const char *xml, gsize len)
-{
-  g_autoptr(GError) error = NULL;
-  MkvmWish *wish = mkvm_wish_from_xml (xml, len, &error);
-
-  if (wish == NULL)
-    die (error->message);
-  return wish;
-}
+/* What every handled event starts from. */
+typedef struct {
+  MkvmWish *wish;
+  MkvmPolicy *policy;
+  MkvmInventory *inv;
+  pid_t pid;                    /* QEMU's, when asked for */
+} Ctx;
 
 static void
-load_env (MkvmPolicy **policy, MkvmInventory **inv)
+ctx_clear (Ctx *c)
 {
-  g_autoptr(GError) error = NULL;
+  g_clear_pointer (&c->wish, mkvm_wish_free);
+  g_clear_pointer (&c->policy, mkvm_policy_free);
+  g_clear_pointer (&c->inv, mkvm_inventory_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Ctx, ctx_clear)
 
-  *policy = mkvm_policy_load (NULL, &error);
-  if (*policy == NULL)
-    die (error->message);
-  *inv = mkvm_inventory_load (*policy, &error);
-  if (*inv == NULL)
-    die (error->message);
+/* The wish from the XML, the policy, the inventory and (@want_pid) QEMU's pid. */
+static gboolean
+ctx_load (Ctx *c, const char *xml, gsize len, gboolean want_pid, GError **error)
+{
+  if ((c->wish = mkvm_wish_from_xml (xml, len, error)) == NULL ||
+      (c->policy = mkvm_policy_load (NULL, error)) == NULL ||
+      (c->inv = mkvm_inventory_load (c->policy, error)) == NULL)
+    return FALSE;
+  return !want_pid || (c->pid = mkvm_qemu_read_pid (c->wish->name, error)) != 0;
 }
 
 /* prepare / restore / migrate */
 static int
 do_place (const char *xml, gsize len)
 {
-  g_autoptr(MkvmWish) wish = NULL;
-  g_autoptr(MkvmPolicy) policy = NULL;
-  g_autoptr(MkvmInventory) inv = NULL;
+  g_auto(Ctx) c = { 0 };
   g_autoptr(MkvmRecord) rec = NULL;
   g_autoptr(GError) error = NULL;
 
   if (!domain_uses_kvm (xml, len))
     return 0;
-  wish = load_wish (xml, len);
-  load_env (&policy, &inv);
-  rec = mkvm_place_domain (NULL, policy, inv, wish, &error);
-  if (rec == NULL)
+  if (!ctx_load (&c, xml, len, FALSE, &error) ||
+      (rec = mkvm_place_domain (NULL, c.policy, c.inv, c.wish, &error)) == NULL)
     die (error->message);
   return 0;
 }
@@ -238,28 +238,20 @@ write_record_locked (MkvmRecord *rec)
 static int
 do_started (const char *xml, gsize len)
 {
-  g_autoptr(MkvmWish) wish = NULL;
-  g_autoptr(MkvmPolicy) policy = NULL;
-  g_autoptr(MkvmInventory) inv = NULL;
+  g_auto(Ctx) c = { 0 };
   g_autoptr(MkvmRecord) rec = NULL;
   g_autoptr(GError) error = NULL;
-  pid_t pid;
 
   if (!domain_uses_kvm (xml, len))
     return 0;
-  wish = load_wish (xml, len);
-  rec = mkvm_record_load (NULL, wish->uuid, &error);
-  if (rec == NULL)
-    die (error->message);   /* prepare recorded it: a missing record is a bug */
-  load_env (&policy, &inv);
-  pid = mkvm_qemu_read_pid (wish->name, &error);
-  if (pid == 0)
-    die (error->message);
-  if (!mkvm_node_verify_pid (inv, pid, rec->instance, &error))
+  /* prepare recorded the domain: a missing record is an error too. */
+  if (!ctx_load (&c, xml, len, TRUE, &error) ||
+      (rec = mkvm_record_load (NULL, c.wish->uuid, &error)) == NULL ||
+      !mkvm_node_verify_pid (c.inv, c.pid, rec->instance, &error))
     die (error->message);
   if (isolation_wanted ())
-    isolate (inv, pid, rec->device);
-  rec->pid = pid;
+    isolate (c.inv, c.pid, rec->device);
+  rec->pid = c.pid;
   rec->updated = g_get_real_time () / G_USEC_PER_SEC;
   write_record_locked (rec);
   return 0;
@@ -273,57 +265,42 @@ do_started (const char *xml, gsize len)
 static int
 do_reconnect (const char *xml, gsize len)
 {
-  g_autoptr(MkvmWish) wish = NULL;
-  g_autoptr(MkvmPolicy) policy = NULL;
-  g_autoptr(MkvmInventory) inv = NULL;
+  g_auto(Ctx) c = { 0 };
   g_autoptr(MkvmRecord) rec = NULL;
   g_autoptr(GArray) ids = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(MkvmLock) lock = NULL;
   MkvmInstance *inst;
-  pid_t pid;
   guint id;
 
   if (!domain_uses_kvm (xml, len))
     return 0;
-  wish = mkvm_wish_from_xml (xml, len, &error);
-  if (wish == NULL)
-    return warn (error->message), 0;
-  policy = mkvm_policy_load (NULL, &error);
-  if (policy == NULL)
-    return warn (error->message), 0;
-  inv = mkvm_inventory_load (policy, &error);
-  if (inv == NULL)
-    return warn (error->message), 0;
-  pid = mkvm_qemu_read_pid (wish->name, &error);
-  if (pid == 0)
-    return warn (error->message), 0;
-  ids = mkvm_node_pid_instances (inv, pid, &error);
-  if (ids == NULL)
-    return warn (error->message), 0;
-
-  lock = mkvm_lock_acquire (NULL, &error);
-  if (lock == NULL)
-    return warn (error->message), 0;
-  rec = mkvm_record_load (NULL, wish->uuid, NULL);
+  if (!ctx_load (&c, xml, len, TRUE, &error) ||
+      (ids = mkvm_node_pid_instances (c.inv, c.pid, &error)) == NULL ||
+      (lock = mkvm_lock_acquire (NULL, &error)) == NULL)
+    {
+      warn (error->message);
+      return 0;
+    }
+  rec = mkvm_record_load (NULL, c.wish->uuid, NULL);
   if (ids->len == 0)
     {
       if (rec != NULL)
-        mkvm_record_remove (NULL, wish->uuid, NULL);
+        mkvm_record_remove (NULL, c.wish->uuid, NULL);
       return 0;
     }
   if (ids->len > 1)
     warn ("QEMU has several KVM instances open; recording the first");
   id = g_array_index (ids, guint, 0);
-  inst = mkvm_inventory_find (inv, id);
-  if (rec != NULL && rec->instance == id && rec->pid == pid && inst != NULL &&
+  inst = mkvm_inventory_find (c.inv, id);
+  if (rec != NULL && rec->instance == id && rec->pid == c.pid && inst != NULL &&
       g_strcmp0 (rec->device, inst->device) == 0)
     return 0;                   /* the record is true */
   if (rec == NULL)
     {
       rec = mkvm_record_new ();
-      rec->uuid = g_strdup (wish->uuid);
-      rec->name = g_strdup (wish->name);
+      rec->uuid = g_strdup (c.wish->uuid);
+      rec->name = g_strdup (c.wish->name);
       rec->created = g_get_real_time () / G_USEC_PER_SEC;
     }
   if (rec->instance != id || inst == NULL || g_strcmp0 (rec->device, inst->device) != 0)
@@ -331,10 +308,10 @@ do_reconnect (const char *xml, gsize len)
       g_free (rec->device);
       rec->device = g_strdup (inst ? inst->device : NULL);
       g_free (rec->reason);
-      rec->reason = g_strdup_printf ("reconciled from /proc/%d/fd at reconnect", pid);
+      rec->reason = g_strdup_printf ("reconciled from /proc/%d/fd at reconnect", c.pid);
       rec->instance = id;
     }
-  rec->pid = pid;
+  rec->pid = c.pid;
   rec->updated = g_get_real_time () / G_USEC_PER_SEC;
   if (!mkvm_record_write (NULL, rec, &error))
     warn (error->message);
