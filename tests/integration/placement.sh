@@ -66,6 +66,33 @@ else
 fi
 rm /etc/libvirt/hooks/qemu.d/zz-forge
 
+# qemu= in multikvm.conf names the real QEMU; a wrong one is one line.
+echo "qemu=/nonexistent/qemu" > /etc/multikvm/multikvm.conf
+define_mkvm badqemu "$(meta "instance='9'")"
+if err=$(virsh -q start badqemu 2>&1); then
+	fail "a wrong qemu= is refused (domain started)"; virsh -q destroy badqemu >/dev/null
+else
+	echo "#   virsh: $err"
+	check "a wrong qemu= is refused with one line" \
+		sh -c "printf '%s\n' \"\$1\" | grep -c 'multikvm-qemu: cannot execute /nonexistent/qemu' | grep -qx 1" - "$err"
+	check "... and leaves no record" no_record badqemu
+fi
+echo "qemu=/usr/bin/qemu-system-x86_64" > /etc/multikvm/multikvm.conf
+check "qemu= naming the real QEMU works" virsh -q start badqemu
+check "... on kvm9" on_node badqemu 9
+virsh -q destroy badqemu >/dev/null
+rm /etc/multikvm/multikvm.conf
+
+# An incoming migration gets a decision on this host and the XML unchanged
+# (empty stdout).  Driven directly: one libvirtd cannot migrate to itself.
+define_mkvm incoming "$(meta "profile='polling'")"
+virsh -q dumpxml incoming > "$MKVM_T/incoming.xml"
+out=$("$MKVM_HOOK" incoming migrate begin - < "$MKVM_T/incoming.xml")
+check "migrate begin succeeds and prints nothing (XML unchanged)" test $? = 0 -a -z "$out"
+check "... and records a decision (profile polling -> 8)" test "$(rec_get incoming instance)" = 8
+"$MKVM_HOOK" incoming release end - < "$MKVM_T/incoming.xml"
+check "release end clears it" no_record incoming
+
 check "destroy pinned" virsh -q destroy pinned
 check "destroy clears its record" no_record pinned
 
