@@ -145,6 +145,8 @@ check_acl (Tally *t, CliState *st)
       MkvmInstance *in = g_ptr_array_index (st->inv->instances, i);
       g_autofree char *node = in->is_static ? g_strdup (in->device)
                                             : g_strconcat ("/dev/", in->devname, NULL);
+      if (!in->device_ok)
+        continue;   /* reported by the device check; libvirt ignores missing nodes */
       if (strcmp (node, "/dev/kvm") != 0)
         g_string_append_printf (want, ", \"%s\"", node);
       if (!strv_has (acl, node))
@@ -198,7 +200,7 @@ check_file (Tally *t, const char *what, const char *const *paths, const char *ne
 }
 
 static void
-check_stock_kvm (Tally *t)
+check_stock_kvm (Tally *t, gboolean vac_loaded)
 {
   static const char *const paths[] = { "/usr/lib/modprobe.d/multikvm.conf",
     "/lib/modprobe.d/multikvm.conf", "/etc/modprobe.d/multikvm.conf",
@@ -207,6 +209,12 @@ check_stock_kvm (Tally *t)
   g_autofree char *text = NULL;
   const char *found = NULL;
 
+  if (!vac_loaded)
+    {
+      report (t, "skip", "stock KVM", "vac is not loaded (static instances may be stock KVM)",
+              NULL);
+      return;
+    }
   for (guint i = 0; paths[i] && !found; i++)
     if ((text = read_host_file (paths[i])))
       found = paths[i];
@@ -373,7 +381,9 @@ check_domains (Tally *t, CliGlobal *g)
       if (type && strcmp (type, "kvm") == 0)
         {
           total++;
-          if (!emu || strcmp (emu, MKVM_WRAPPER_PATH) != 0)
+          g_autofree char *base = emu ? g_path_get_basename (emu) : NULL;
+          if (!emu || (strcmp (emu, MKVM_WRAPPER_PATH) != 0
+                       && strcmp (base, "multikvm-qemu") != 0))
             {
               g_autofree char *what = g_strdup_printf ("domain '%s' emulator", name);
               g_autofree char *msg = g_strdup_printf ("is %s, not the wrapper", emu ? emu : "unset");
@@ -401,9 +411,9 @@ check_domains (Tally *t, CliGlobal *g)
     report (t, "warn", "domain emulators", "cannot list domains", NULL);
   else if (!bad)
     {
-      g_autofree char *msg = g_strdup_printf ("%u KVM domain(s) use %s; %u without multikvm "
-                                              "metadata (default profile)", total,
-                                              MKVM_WRAPPER_PATH, nometa);
+      g_autofree char *msg = g_strdup_printf ("%u KVM domain(s) use multikvm-qemu; %u without "
+                                              "multikvm metadata (default profile)", total,
+                                              nometa);
       report (t, "ok", "domain emulators", msg, NULL);
     }
 }
@@ -450,7 +460,7 @@ cmd_doctor (CliGlobal *g, int argc, char **argv)
   check_file (&t, "udev rule", udev, "kvm[0-9]*", FALSE,
               "install dist/udev/60-multikvm.rules as /usr/lib/udev/rules.d/60-multikvm.rules, "
               "then udevadm control --reload && udevadm trigger");
-  check_stock_kvm (&t);
+  check_stock_kvm (&t, st.inv->abi != 0);
   check_apparmor (&t);
   cli_state_clear (&st);
   printf ("%u ok, %u failed, %u warnings, %u skipped\n", t.ok, t.failed, t.warned, t.skipped);
