@@ -48,8 +48,23 @@ if [ ! -c /dev/kvm ]; then
 	exit 77
 fi
 
+# What the host must still look like afterwards.
+host_state() {
+	stat -c '%n %a %U %G %t:%T %i' /dev/kvm*
+	find /etc/libvirt /etc/multikvm /run/multikvm /run/libvirt /var/lib/libvirt \
+		/var/cache/libvirt -printf '%p %s %T@\n' 2>/dev/null | sort || true
+}
 if [ -z "${MKVM_IN_NS:-}" ]; then
-	exec unshare -m --propagation private env MKVM_IN_NS=1 "$0" "$@"
+	before=$(host_state)
+	rc=0
+	unshare -m --propagation private env MKVM_IN_NS=1 "$0" "$@" || rc=$?
+	if [ "$(host_state)" != "$before" ]; then
+		echo "FAIL - the host's libvirt/multikvm configuration or kvm nodes changed:"
+		diff <(echo "$before") <(host_state) | head -20
+		exit 1
+	fi
+	echo "# host configuration untouched"
+	exit $rc
 fi
 
 T=$(mktemp -d /tmp/mkvm-it.XXXXXX)
