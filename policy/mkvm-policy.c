@@ -9,6 +9,7 @@
 #include "mkvm-error.h"
 #include "mkvm-paths.h"
 #include "mkvm-wish.h"
+#include "mkvm-private.h"
 #include "policy-rng.h"
 
 const char *
@@ -155,7 +156,12 @@ validate (xmlDocPtr doc, const char *source, GError **error)
     }
   xmlRelaxNGValidCtxtPtr vc = xmlRelaxNGNewValidCtxt (schema);
   xmlRelaxNGSetValidStructuredErrors (vc, rng_error, &errs);
-  ok = xmlRelaxNGValidateDoc (vc, doc) == 0;
+  {
+    MkvmXmlQuiet q;
+    mkvm_xml_quiet_begin (&q);
+    ok = xmlRelaxNGValidateDoc (vc, doc) == 0;
+    mkvm_xml_quiet_end (&q);
+  }
   xmlRelaxNGFreeValidCtxt (vc);
   g_mutex_unlock (&lock);
   if (!ok)
@@ -186,9 +192,14 @@ mkvm_policy_parse (const char *xml, gssize len, const char *source, GError **err
       return NULL;
     }
   ctxt = xmlNewParserCtxt ();
-  doc = xmlCtxtReadMemory (ctxt, xml, (int) len, source, NULL,
-                           XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING
-                           | XML_PARSE_NOCDATA | XML_PARSE_NOBLANKS);
+  {
+    MkvmXmlQuiet q;
+    mkvm_xml_quiet_begin (&q);
+    doc = xmlCtxtReadMemory (ctxt, xml, (int) len, source, NULL,
+                             XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING
+                             | XML_PARSE_NOCDATA | XML_PARSE_NOBLANKS);
+    mkvm_xml_quiet_end (&q);
+  }
   if (!doc)
     {
       xmlErrorPtr e = xmlCtxtGetLastError (ctxt);

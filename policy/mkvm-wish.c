@@ -8,6 +8,7 @@
 #include "mkvm-error.h"
 #include "mkvm-paths.h"
 #include "mkvm-state.h"
+#include "mkvm-private.h"
 
 void
 mkvm_wish_free (MkvmWish *wish)
@@ -182,9 +183,14 @@ mkvm_wish_from_xml (const char *xml, gssize len, GError **error)
       g_set_error (error, MKVM_ERROR, MKVM_ERROR_FAILED, "out of memory");
       return NULL;
     }
-  doc = xmlCtxtReadMemory (ctxt, xml, (int) len, "domain.xml", NULL,
-                           XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING
-                           | XML_PARSE_NOCDATA);
+  {
+    MkvmXmlQuiet q;
+    mkvm_xml_quiet_begin (&q);
+    doc = xmlCtxtReadMemory (ctxt, xml, (int) len, "domain.xml", NULL,
+                             XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING
+                             | XML_PARSE_NOCDATA);
+    mkvm_xml_quiet_end (&q);
+  }
   if (!doc)
     {
       const xmlError *e = xmlCtxtGetLastError (ctxt);
@@ -303,4 +309,23 @@ mkvm_wish_from_xml (const char *xml, gssize len, GError **error)
     }
   xmlFreeDoc (doc);
   return g_steal_pointer (&w);
+}
+
+static void
+xml_silent (void *ctx, const char *msg, ...)
+{
+}
+
+void
+mkvm_xml_quiet_begin (MkvmXmlQuiet *saved)
+{
+  saved->ctx = xmlGenericErrorContext;
+  saved->func = (void (*) (void *, const char *, ...)) xmlGenericError;
+  xmlSetGenericErrorFunc (NULL, xml_silent);
+}
+
+void
+mkvm_xml_quiet_end (MkvmXmlQuiet *saved)
+{
+  xmlSetGenericErrorFunc (saved->ctx, (xmlGenericErrorFunc) saved->func);
 }

@@ -170,6 +170,26 @@ test_to_metadata (void)
   g_assert_cmpuint (w->instance, ==, 2);
 }
 
+/* libxml2 must print nothing itself (hook stderr reaches the user verbatim). */
+static void
+test_silent (void)
+{
+  if (g_test_subprocess ())
+    {
+      static const char enc[] = "<?xml version=\"1.0\" encoding=\"ISO-2022-JP\"?><domain>"
+                                "<name>\033$B\014in></name></domain>";
+      g_autoptr(GError) error = NULL;
+      g_assert_null (mkvm_wish_from_xml (enc, sizeof enc - 1, &error));
+      g_assert_error (error, MKVM_ERROR, MKVM_ERROR_INVALID);
+      g_clear_error (&error);
+      g_assert_null (mkvm_policy_parse (enc, sizeof enc - 1, "p", &error));
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr ("");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -181,6 +201,7 @@ main (int argc, char **argv)
   g_test_add_func ("/wish/uuid-lowercased", test_uuid_lowercased);
   g_test_add_func ("/wish/instance-ids", test_instance_ids);
   g_test_add_func ("/wish/to-metadata", test_to_metadata);
+  g_test_add_func ("/wish/libxml-silent", test_silent);
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_autofree char *name = g_strdup_printf ("/wish/bad/%02u", i);
