@@ -10,6 +10,12 @@ write_policy
 N=${MKVM_BENCH_N:-21}
 hook=/etc/libvirt/hooks/qemu.d/multikvm
 
+# Other work on a shared machine adds noise: run this test, the daemons and
+# (inherited) the QEMUs and hooks at high priority; both sides alike.
+for p in $$ $(cat "$MKVM_T/libvirtd.pid") $(cat "$MKVM_T/virtlogd.pid"); do
+	for t in /proc/"$p"/task/*; do renice -n -15 -p "${t##*/}" >/dev/null 2>&1; done
+done
+
 define_dom plainb
 define_mkvm mkvmb
 
