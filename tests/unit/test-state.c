@@ -154,7 +154,8 @@ test_sigkill_loop (void)
       /* every file parses; no warnings */
       g_autoptr(GPtrArray) all = mkvm_records_list (NULL, &error);
       g_assert_no_error (error);
-      GDir *d = g_dir_open (g_build_filename (fx->run, "domains", NULL), 0, NULL);
+      g_autofree char *ddir = g_build_filename (fx->run, "domains", NULL);
+      GDir *d = g_dir_open (ddir, 0, NULL);
       const char *n;
       guint json = 0;
       while (d && (n = g_dir_read_name (d)))
