@@ -253,8 +253,9 @@ def megabytes(text):
 
 
 def find_bochs(args):
-    """Return (path, legacy): our cached Bochs 3.0 build, else Debian's 2.7
-    package (legacy: built with the debugger, no display-less GUI)."""
+    """Return (path, legacy, models): our cached Bochs 3.0 build, else
+    Debian's 2.7 package (legacy: built with the debugger, no display-less
+    GUI), and the CPU models it knows."""
     path = args.bochs
     if not path:
         cur = os.path.join(args.cache_dir, "bochs", "cur")
@@ -269,7 +270,9 @@ def find_bochs(args):
     m = re.search(r"Bochs x86 Emulator (\d+)\.(\d+)", out)
     if not m:
         raise HarnessError(f"{path} does not look like Bochs")
-    return path, int(m.group(1)) < 3
+    models = out.split("Supported CPU models:", 1)[-1].split()
+    models = [w for w in models if re.fullmatch(r"[a-z][a-z0-9_]+", w)]
+    return path, int(m.group(1)) < 3, models
 
 
 def build_disk(work, kernel, cpio, append):
@@ -307,7 +310,10 @@ def bochs_command(work, args, kernel, cpio, nonce, cpu, smp, mem):
               f"rdinit=/init cryptomgr.notests tsc_early_khz={BOCHS_IPS // 1000} "
               f"printk.time=1 mkvm.machine=bochs mkvm.nonce={nonce}")
     disk = build_disk(work, kernel, cpio, append)
-    bochs, legacy = find_bochs(args)
+    bochs, legacy, models = find_bochs(args)
+    if cpu not in models:
+        raise HarnessError(f"{bochs} has no CPU model '{cpu}'; VMX-capable ones include "
+                           "corei7_skylake_x, corei7_icelake_u, tigerlake")
     msrs = os.path.join(work, "msrs.def")
     with open(msrs, "w") as f:
         for addr, what in BOCHS_MSRS:
@@ -541,7 +547,7 @@ def boot(cmd, marker, timeout, logpath, args, console=None, emulator="QEMU"):
             return "TIMEOUT", None, f"no result within {timeout:.0f}s", t_boot, t_scn
         why = f"{emulator} exit status {p.returncode}"
         if console is not None:
-            why += emulator_panic(os.path.join(os.path.dirname(console), "bochs.log"))
+            why += emulator_panic(os.path.dirname(console))
         return "CRASH", None, f"guest stopped without a result ({why})", t_boot, t_scn
     if result != 0:
         return "FAIL", result, f"scenario exited {result}", t_boot, t_scn
@@ -550,14 +556,21 @@ def boot(cmd, marker, timeout, logpath, args, console=None, emulator="QEMU"):
     return "PASS", 0, "", t_boot, t_scn
 
 
-def emulator_panic(path):
-    """Bochs's own reason for stopping, from its log."""
-    try:
-        with open(path, errors="replace") as f:
-            hits = [l.strip() for l in f if re.search(r"PANIC|\]\s*>>", l)]
-    except OSError:
-        return ""
-    return f"; Bochs: {hits[-1]}" if hits else ""
+def emulator_panic(work):
+    """Bochs's own reason for stopping, from its output or its log."""
+    for name in ("emulator.out", "bochs.log"):
+        try:
+            with open(os.path.join(work, name), errors="replace") as f:
+                lines = [l.strip() for l in f]
+        except OSError:
+            continue
+        for i, l in enumerate(lines):
+            if "exiting with the following message" in l and i + 1 < len(lines):
+                return f"; Bochs: {lines[i + 1]}"
+        hits = [l for l in lines if re.search(r"\d+p\[|>>PANIC<<", l)]
+        if hits:
+            return f"; Bochs: {hits[-1]}"
+    return ""
 
 
 def main():
