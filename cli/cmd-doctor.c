@@ -359,6 +359,7 @@ check_domains (Tally *t, CliGlobal *g)
   virDomainPtr *doms = NULL;
   int n;
   guint bad = 0, total = 0, nometa = 0;
+  g_autoptr(GString) nometa_names = g_string_new (NULL);
 
   virSetErrorFunc (NULL, quiet_errors);
   conn = virConnectOpenReadOnly (g->uri);
@@ -393,7 +394,10 @@ check_domains (Tally *t, CliGlobal *g)
               bad++;
             }
           if (w && !w->has_metadata)
-            nometa++;
+            {
+              nometa++;
+              g_string_append_printf (nometa_names, "%s%s", nometa_names->len ? ", " : "", name);
+            }
         }
       if (xml && !w)
         {
@@ -407,13 +411,19 @@ check_domains (Tally *t, CliGlobal *g)
     }
   free (doms);
   virConnectClose (conn);
+  if (nometa)
+    {
+      g_autofree char *msg = g_strdup_printf ("%u KVM domain(s) have no <mkvm:kvm> metadata "
+                                              "and get the default profile: %s", nometa,
+                                              nometa_names->str);
+      report (t, "warn", "domain metadata", msg,
+              "multikvm assign DOMAIN --profile P --config (or --instance N) to choose");
+    }
   if (n < 0)
     report (t, "warn", "domain emulators", "cannot list domains", NULL);
   else if (!bad)
     {
-      g_autofree char *msg = g_strdup_printf ("%u KVM domain(s) use multikvm-qemu; %u without "
-                                              "multikvm metadata (default profile)", total,
-                                              nometa);
+      g_autofree char *msg = g_strdup_printf ("%u KVM domain(s) use multikvm-qemu", total);
       report (t, "ok", "domain emulators", msg, NULL);
     }
 }

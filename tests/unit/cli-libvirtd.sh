@@ -31,6 +31,7 @@ check "doctor flags the stock emulator" sh -c "'$M' doctor | grep -q \"^FAIL  do
 sed 's/^/#   /' "$MKVM_T/doctor.out"
 check "doctor ok for the hook" grep -Eq '^ok +libvirt hook' "$MKVM_T/doctor.out"
 check "doctor ok for the acl" grep -Eq '^ok +cgroup_device_acl' "$MKVM_T/doctor.out"
+check "doctor warns about domains without metadata" grep -Eq "^warn +domain metadata: .*stock" "$MKVM_T/doctor.out"
 virsh -q destroy c1 >/dev/null
 check "no record after destroy" no_record c1
 finish
