@@ -266,12 +266,13 @@ def find_bochs(args):
     if not path or not os.path.exists(path):
         raise HarnessError("no Bochs; run scripts/setup-bochs")
     out = subprocess.run([path, "--help", "cpu"], stdin=subprocess.DEVNULL,
-                         capture_output=True, text=True).stdout
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True).stdout
     m = re.search(r"Bochs x86 Emulator (\d+)\.(\d+)", out)
     if not m:
         raise HarnessError(f"{path} does not look like Bochs")
-    models = out.split("Supported CPU models:", 1)[-1].split()
-    models = [w for w in models if re.fullmatch(r"[a-z][a-z0-9_]+", w)]
+    models = re.findall(r"^([a-z][a-z0-9_]+)$",
+                        out.split("Supported CPU models:", 1)[-1], re.M)
     return path, int(m.group(1)) < 3, models
 
 
