@@ -19,17 +19,30 @@ done
 define_dom plainb
 define_mkvm mkvmb
 
-cycle() {   # cycle plain|mkvm -> prints milliseconds
-	local t0
-	if [ "$1" = plain ]; then rm -f "$hook"; else ln -sf "${MKVM_BENCH_HOOK:-$MKVM_HOOK}" "$hook"; fi
+# cycle MODE -> milliseconds of one start + destroy
+#   plain: no hook, stock QEMU      mkvm: our hook, the wrapper
+#   wrap:  no hook, the wrapper     floor: /bin/true as the hook, stock QEMU
+cycle() {
+	local t0 dom=plainb
+	case $1 in
+	plain) rm -f "$hook" ;;
+	mkvm) ln -sf "${MKVM_BENCH_HOOK:-$MKVM_HOOK}" "$hook"; dom=mkvmb ;;
+	wrap) rm -f "$hook"; dom=mkvmb ;;
+	floor) ln -sf /bin/true "$hook" ;;
+	esac
 	t0=$(date +%s%N)
-	virsh -q start "$1"b >/dev/null || exit 1
-	virsh -q destroy "$1"b >/dev/null || exit 1
+	virsh -q start $dom >/dev/null || exit 1
+	virsh -q destroy $dom >/dev/null || exit 1
 	echo $(( ($(date +%s%N) - t0) / 1000000 ))
 }
 # Warm up: capability probes of both emulator paths, page cache.
 for _ in 1 2; do cycle plain >/dev/null; cycle mkvm >/dev/null; done
 
+# MKVM_BENCH_DECOMPOSE=1 also measures the wrapper alone and libvirt running
+# a do-nothing hook, to show where the time goes.
+extra=()
+[ -n "${MKVM_BENCH_DECOMPOSE:-}" ] && extra=(wrap floor)
+declare -A all
 plain=() mkvm=()
 for i in $(seq $N); do
 	if [ $((i % 2)) = 1 ]; then
@@ -37,6 +50,7 @@ for i in $(seq $N); do
 	else
 		mkvm+=("$(cycle mkvm)"); plain+=("$(cycle plain)")
 	fi
+	for m in "${extra[@]}"; do all[$m]+="$(cycle $m) "; done
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 ratios=()
@@ -46,6 +60,10 @@ done
 mp=$(median "${plain[@]}"); mm=$(median "${mkvm[@]}")
 echo "plain  start+destroy ms: ${plain[*]}"
 echo "mkvm   start+destroy ms: ${mkvm[*]}"
+for m in "${extra[@]}"; do
+	# shellcheck disable=SC2086
+	echo "median $m $(median ${all[$m]}) ms: ${all[$m]}"
+done
 echo "median plain ${mp} ms, multikvm ${mm} ms over $N alternated cycles (goal <= 1.02x)"
 echo "ratio of medians: $(awk -v a="$mm" -v b="$mp" 'BEGIN { printf "%.3f", a / b }')"
 # Adjacent pairs share the machine's load at that moment: their ratio is
