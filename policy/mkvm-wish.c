@@ -228,6 +228,14 @@ mkvm_wish_from_xml (const char *xml, gssize len, GError **error)
       xmlFreeDoc (doc);
       return NULL;
     }
+  for (const char *c = w->name; *c; c++)
+    if ((guchar) *c < 0x20 || *c == 0x7f)
+      {
+        g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
+                     "domain XML: <name> contains control characters: rename the domain");
+        xmlFreeDoc (doc);
+        return NULL;
+      }
   if (!w->uuid || !mkvm_uuid_valid (w->uuid))
     {
       g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
@@ -270,9 +278,10 @@ mkvm_wish_from_xml (const char *xml, gssize len, GError **error)
             {
               if (g_str_has_prefix (href, "http://multikvm.org/xmlns/"))
                 {
+                  g_autofree char *shown = g_strescape (href, NULL);
                   g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
                                "domain '%s': unsupported multikvm namespace '%s': use "
-                               "'" MKVM_METADATA_URI "'", w->name, href);
+                               "'" MKVM_METADATA_URI "'", w->name, shown);
                   xmlFreeDoc (doc);
                   return NULL;
                 }

@@ -43,6 +43,7 @@ for t in wish policy; do
     fi
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
     rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
-    echo "fuzz-$t: $execs execs in ${secs}s ($rate/s), $verdict"
+    took=$(grep -o 'Done [0-9]* runs in [0-9]* second' "$log" | grep -o '[0-9]* second' || echo "? second")
+    echo "fuzz-$t: $execs execs in ${took}s ($rate/s), $verdict"
 done
 exit $status
