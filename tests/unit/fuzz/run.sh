@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Builds the libFuzzer targets of libmultikvm with clang, ASan and UBSan and runs
-# them.  Usage: tests/unit/fuzz/run.sh [SECONDS_PER_TARGET (default 60)] [OUTDIR]
+# them.  Usage: [FUZZ_TARGETS="wish policy"] tests/unit/fuzz/run.sh [SECONDS_PER_TARGET (default 60)] [OUTDIR]
 # Prints, per target, the executions done and whether a sanitizer fired.
 set -euo pipefail
 secs=${1:-60}
@@ -13,7 +13,7 @@ flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefine
        -fno-omit-frame-pointer -I"$src/policy" -I"$out"
        $(pkg-config --cflags glib-2.0 libxml-2.0 json-glib-1.0))
 libs=($(pkg-config --libs glib-2.0 libxml-2.0 json-glib-1.0))
-for t in wish policy; do
+for t in ${FUZZ_TARGETS:-wish policy}; do
     clang "${flags[@]}" -o "$out/fuzz-$t" "$src/tests/unit/fuzz/fuzz-$t.c" \
         "$src"/policy/mkvm-*.c "${libs[@]}"
 done
@@ -30,7 +30,7 @@ printf '%s' "<domain><name>a</name><uuid>$u</uuid><metadata><x:y xmlns:x='urn:x'
 printf '%s' "<domain><name>a</name><uuid>$u</uuid></domain>" > "$out/corpus-wish/none.xml"
 
 status=0
-for t in wish policy; do
+for t in ${FUZZ_TARGETS:-wish policy}; do
     log=$out/fuzz-$t.log
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     if "$out/fuzz-$t" -max_total_time="$secs" -max_len=4096 -print_final_stats=1 \
