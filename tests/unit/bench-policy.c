@@ -109,6 +109,26 @@ main (int argc, char **argv)
           "(goal <= 5 ms)\n", pl, plmin);
   printf ("status    (policy+inventory+index of 1001+drains):    median %8.3f ms, min %8.3f ms\n",
           st, stmin);
+  if (argc > 2)   /* the real CLI: `multikvm status` and `status --json`, 20 runs each */
+    {
+      for (guint j = 0; j < 2; j++)
+        {
+          double t[20];
+          const char *cli_argv[] = { argv[2], "status", j ? "--json" : NULL, NULL };
+          for (guint i = 0; i < G_N_ELEMENTS (t); i++)
+            {
+              gint64 t0 = g_get_monotonic_time ();
+              int st;
+              g_spawn_sync (NULL, (char **) cli_argv, NULL,
+                            G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL, &st, &error);
+              g_assert_no_error (error);
+              g_assert_true (g_spawn_check_wait_status (st, NULL));
+              t[i] = (g_get_monotonic_time () - t0) / 1000.0;
+            }
+          printf ("multikvm status%s (process, 16 instances, 1001 domains): median %8.3f ms\n",
+                  j ? " --json" : "       ", median (t, G_N_ELEMENTS (t)));
+        }
+    }
   printf ("ratio placement/parse: %.1f\n", pl / b);
   {
     g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", shm);
