@@ -173,6 +173,15 @@ drain() {
 	fi
 }
 
+# undrain N
+undrain() {
+	if [ -x "$MKVM_CLI" ]; then
+		"$MKVM_CLI" undrain "$1"
+	else
+		rm -f "$RUNDIR/drains.json"
+	fi
+}
+
 # stop_libvirtd / start_libvirtd: the daemon goes away (domains keep
 # running) and comes back, reconnecting to them.
 stop_libvirtd() {

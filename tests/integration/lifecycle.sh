@@ -42,6 +42,22 @@ check "restored a is on kvm7 again" on_node a 7
 check "restored guest makes progress" sh -c '
 	t1=$(grep -c tick "$1"); sleep 1; t2=$(grep -c tick "$1"); [ "$t2" -gt "$t1" ]' - "$MKVM_T/a.serial"
 
+# Restoring is starting: a pin on an instance drained meanwhile is refused
+# (restore begin), the saved image stays, and works after undrain.
+check "save c (pinned to 9)" virsh -q save c "$MKVM_T/c.save"
+check "multikvm drain 9" drain 9
+if err=$(virsh -q restore "$MKVM_T/c.save" 2>&1); then
+	fail "restore onto a drained pin is refused (it was restored)"
+else
+	echo "#   virsh: $err"
+	check "restore onto a drained pin: one line from the hook at restore" \
+		sh -c "printf '%s\n' \"\$1\" | grep 'c restore begin' | grep -c \"multikvm-hook: domain 'c': .*draining\" | grep -qx 1" - "$err"
+	check "... and no record" no_record c
+fi
+check "multikvm undrain 9" undrain 9
+check "restore c after undrain" virsh -q restore "$MKVM_T/c.save"
+check "c on kvm9 again" on_node c 9
+
 # managedsave + start
 check "managedsave b" virsh -q managedsave b
 check "managedsave clears b's record" no_record b
