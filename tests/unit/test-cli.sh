@@ -200,5 +200,20 @@ expect 'fix: cgroup_device_acl = \[ .*"/dev/kvm2", "/dev/kvm3" \]' out
 expect '^FAIL +libvirt hook: .* is not executable' out
 expect '^FAIL +stock kvm_amd: loaded' out
 
+# bash completion parses and completes commands and instance ids
+check "completion parses" 0 bash -n "$SRC/cli/multikvm.bash-completion"
+check "completion completes" 0 bash -c '
+    _init_completion() { cur=${COMP_WORDS[COMP_CWORD]}; prev=${COMP_WORDS[COMP_CWORD-1]};
+                         words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD; }
+    complete() { :; }
+    . "$1"
+    COMP_WORDS=(multikvm dr); COMP_CWORD=1; _multikvm; [ "${COMPREPLY[*]}" = drain ] || exit 1
+    COMP_WORDS=(multikvm undrain ""); COMP_CWORD=2; _multikvm; [ "${COMPREPLY[*]}" = "2 3" ]' \
+    _ "$SRC/cli/multikvm.bash-completion"
+if command -v man >/dev/null; then
+    check "man page renders without warnings" 0 sh -c \
+        "MANWIDTH=80 man --warnings -l '$SRC/cli/multikvm.8' 2>&1 >/dev/null | grep . && exit 1 || exit 0"
+fi
+
 echo "1..$n"
 [ "$failed" = 0 ]
