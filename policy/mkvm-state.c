@@ -478,7 +478,7 @@ mkvm_records_list (const char *rundir, GError **error)
       if (!r)
         {
           if (!g_error_matches (e, MKVM_ERROR, MKVM_ERROR_NOT_FOUND))  /* raced a remove */
-            g_warning ("skipping record: %s", e->message);
+            g_debug ("skipping record: %s", e->message);   /* stderr is the user's */
           continue;
         }
       g_ptr_array_add (out, r);

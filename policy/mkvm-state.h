@@ -82,7 +82,8 @@ gboolean mkvm_record_write (const char *rundir, const MkvmRecord *rec, GError **
 gboolean mkvm_record_remove (const char *rundir, const char *uuid, GError **error);
 /**
  * mkvm_records_list: (element-type MkvmRecord) every record, sorted by
- * name.  Unreadable files are skipped with a g_warning (never fatal).
+ * name.  Unreadable files are skipped (g_debug only: a front end's stderr
+ * belongs to the user).
  */
 GPtrArray *mkvm_records_list (const char *rundir, GError **error);
 /**

@@ -118,11 +118,11 @@ main (int argc, char **argv)
           for (guint i = 0; i < G_N_ELEMENTS (t); i++)
             {
               gint64 t0 = g_get_monotonic_time ();
-              int st;
+              int ws;
               g_spawn_sync (NULL, (char **) cli_argv, NULL,
-                            G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL, &st, &error);
+                            G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL, &ws, &error);
               g_assert_no_error (error);
-              g_assert_true (g_spawn_check_wait_status (st, NULL));
+              g_assert_true (g_spawn_check_wait_status (ws, NULL));
               t[i] = (g_get_monotonic_time () - t0) / 1000.0;
             }
           printf ("multikvm status%s (process, 16 instances, 1001 domains): median %8.3f ms\n",
