@@ -34,6 +34,12 @@ lines configure the run:
   # lab: machine=bochs  (or vmx=yes)       the VMX lab; cpu= is a Bochs
                                            model, smp defaults to 1 and
                                            memory to 1G there
+  # lab: cmdline=PARAM[=VALUE] ...         extra kernel parameters (one per
+                                           item), e.g. cmdline=indirect_
+                                           target_selection=off: under
+                                           Bochs the ITS mitigation WARNs
+                                           (CPA W^X) on every module load
+                                           with the icelake/tigerlake models
 
 The console log of every run is kept in --log-dir; a failed run's log path
 is printed.
@@ -305,11 +311,11 @@ def build_disk(work, kernel, cpio, append):
     return img
 
 
-def bochs_command(work, args, kernel, cpio, nonce, cpu, smp, mem):
+def bochs_command(work, args, kernel, cpio, nonce, cpu, smp, mem, extra):
     """Boot disk, bochsrc and command line for one Bochs run."""
     append = (f"console=ttyS0,115200 loglevel=1 nokaslr panic=0 oops=panic "
               f"rdinit=/init cryptomgr.notests tsc_early_khz={BOCHS_IPS // 1000} "
-              f"printk.time=1 mkvm.machine=bochs mkvm.nonce={nonce}")
+              f"printk.time=1 {extra}mkvm.machine=bochs mkvm.nonce={nonce}")
     disk = build_disk(work, kernel, cpio, append)
     bochs, legacy, models = find_bochs(args)
     if cpu not in models:
@@ -369,6 +375,7 @@ def run(args):
     smp = conf.get("smp", ["1" if bochs else "2"])[0]
     mem = conf.get("memory", ["1G" if bochs else "2G"])[0]
     cpu = args.cpu or conf.get("cpu", ["corei7_skylake_x" if bochs else "EPYC"])[0]
+    extra = "".join(p + " " for p in conf.get("cmdline", []))
     os.makedirs(args.log_dir, exist_ok=True)
     logpath = os.path.join(args.log_dir, f"{name}.log")
 
@@ -382,11 +389,11 @@ def run(args):
         marker = f"MKVM-LAB-{nonce}"
         if bochs:
             cmd, console, emulator = bochs_command(work, args, kernel, cpio, nonce,
-                                                   cpu, smp, megabytes(mem))
+                                                   cpu, smp, megabytes(mem), extra)
         else:
             console, emulator = None, "QEMU"
             append = (f"console=ttyS0 panic=-1 oops=panic rdinit=/init loglevel=6 "
-                      f"printk.time=1 mkvm.nonce={nonce}")
+                      f"printk.time=1 {extra}mkvm.nonce={nonce}")
             cmd = [args.qemu, "-accel", "tcg", "-cpu", cpu, "-smp", smp, "-m", mem,
                    "-kernel", kernel, "-initrd", cpio, "-append", append,
                    "-display", "none", "-serial", "stdio", "-monitor", "none",
