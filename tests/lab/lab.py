@@ -158,7 +158,7 @@ def strip_signature(path):
         f.truncate(len(data) - len(MODULE_SIG_MAGIC) - 12 - extra)
 
 
-def build_initramfs(work, scenario, conf, args, kroot, release, strip_sigs=False):
+def build_initramfs(work, scenario, conf, args, kroot, release, machine="qemu"):
     rootfs = os.path.join(work, "rootfs")
     for d in ("bin", "sbin", "etc", "proc", "sys", "dev", "tmp", "run", "lab",
               "mnt", "root", f"lib/modules/{release}/kernel",
@@ -179,7 +179,8 @@ def build_initramfs(work, scenario, conf, args, kroot, release, strip_sigs=False
     with open(os.path.join(rootfs, "lab", "env"), "w") as f:
         f.write(f"LAB_TOP={TOP}\nLAB_BUILD_DIR={os.path.abspath(args.build_dir)}\n"
                 f"LAB_KMOD_DIR={os.path.abspath(args.kmod_dir)}\n"
-                f"LAB_HOSTROOT={conf.get('hostroot', ['no'])[0]}\n")
+                f"LAB_HOSTROOT={conf.get('hostroot', ['no'])[0]}\n"
+                f"LAB_MACHINE={machine}\n")
     with open(os.path.join(rootfs, "etc", "passwd"), "w") as f:
         f.write("root:x:0:0:root:/root:/bin/sh\n")
     with open(os.path.join(rootfs, "etc", "group"), "w") as f:
@@ -214,7 +215,7 @@ def build_initramfs(work, scenario, conf, args, kroot, release, strip_sigs=False
                 subprocess.run(["zstd", "-dcq", src], stdout=out, check=True)
         else:
             shutil.copy(src, dst)
-        if strip_sigs:
+        if machine == "bochs":
             strip_signature(re.sub(r"\.(xz|zst)$", "", dst))
     for m in ours:
         src = m if os.path.isabs(m) else os.path.join(args.kmod_dir, norm(m) + ".ko")
@@ -383,8 +384,7 @@ def run(args):
     work = tempfile.mkdtemp(prefix=f"lab-{name}-", dir=args.work_dir)
     verdict = None
     try:
-        cpio = build_initramfs(work, scenario, conf, args, kroot, release,
-                               strip_sigs=bochs)
+        cpio = build_initramfs(work, scenario, conf, args, kroot, release, machine)
         nonce = secrets.token_hex(8)
         marker = f"MKVM-LAB-{nonce}"
         if bochs:

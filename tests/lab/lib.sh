@@ -7,6 +7,7 @@
 LAB_MODDIR=/lib/modules/$(uname -r)
 # LAB_TOP, LAB_BUILD_DIR, LAB_KMOD_DIR: host paths of the repository, the
 # build directory and our modules (reachable under $LAB_ROOT after lab_hostroot)
+# LAB_MACHINE: qemu (the SVM lab) or bochs (the VMX lab)
 [ -f /lab/env ] && . /lab/env
 
 # step "text": a readable step line in the console output
@@ -93,7 +94,7 @@ lab_mount_hostroot() {
 # line) may still be queued when run.sh powers off: /lab/busybox, which
 # run.sh uses, becomes a wrapper that drains the console first (stty sets
 # the unchanged terminal modes with TCSADRAIN, which waits for the UART).
-if [ $$ = 1 ] && grep -q 'mkvm.machine=bochs' /proc/cmdline; then
+if [ $$ = 1 ] && [ "$LAB_MACHINE" = bochs ]; then
 	echo 5 >/proc/sys/kernel/printk
 	if [ ! -e /lab/busybox.real ]; then
 		mv /lab/busybox /lab/busybox.real
