@@ -119,6 +119,8 @@ mkvm_version=$(sed -n "s/^ *version: *'\([^']*\)'.*/\1/p" "$top/meson.build" | h
 
 # --- vac.ko -----------------------------------------------------------------
 say "building vac.ko"
+# A fresh copy: a file removed from kmod/vac must not linger in the build.
+rm -rf "$work/vac"
 mkdir -p "$work/vac"
 cp -a "$kmod/vac/." "$work/vac/"
 run_make vac.ko M="$work/vac" MKVM_INCLUDE="$kmod/include" modules

@@ -1,8 +1,225 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vac.ko — the virtualization owner for side-by-side KVM instances.
+ *
+ * Core: the instance registry, the guards against stock KVM, and module
+ * init/exit in dependency order.  See docs/design.md.
+ */
+#include "common.h"
+
 #include <linux/module.h>
-static int __init vac_init(void) { return 0; }
-static void __exit vac_exit(void) { }
+#include <linux/timekeeping.h>
+#include <linux/string.h>
+#include <asm/cpufeature.h>
+
+const struct vac_vendor_ops *vac_vendor;
+
+DEFINE_MUTEX(vac_lock);
+LIST_HEAD(vac_instances);
+unsigned int vac_default_id;
+
+static unsigned int default_instance;
+module_param(default_instance, uint, 0444);
+MODULE_PARM_DESC(default_instance,
+		 "instance /dev/kvm routes to (default: the first one loaded)");
+
+struct vac_instance *vac_find_instance(unsigned int id)
+{
+	struct vac_instance *inst;
+
+	lockdep_assert_held(&vac_lock);
+	list_for_each_entry(inst, &vac_instances, node)
+		if (inst->id == id)
+			return inst;
+	return NULL;
+}
+
+int vac_set_default(unsigned int id)
+{
+	lockdep_assert_held(&vac_lock);
+	if (id && !vac_find_instance(id))
+		return -ENOENT;
+	if (id != vac_default_id)
+		pr_info("/dev/kvm now routes to instance %u\n", id);
+	vac_default_id = id;
+	return 0;
+}
+
+int vac_register_instance(struct vac_instance *inst)
+{
+	struct vac_instance *other;
+	int r;
+
+	if (!inst->id || inst->id > VAC_MAX_ID || !inst->fops || !inst->owner)
+		return -EINVAL;
+	if (inst->vendor != vac_vendor->vendor) {
+		pr_err("%s: this host does %s virtualization; load a kvm_%s_N instance\n",
+		       module_name(inst->owner), vac_vendor->name,
+		       vac_vendor->name);
+		return -ENODEV;
+	}
+
+	mutex_lock(&vac_lock);
+	other = vac_find_instance(inst->id);
+	if (other) {
+		pr_err("%s: instance %u is already taken by %s; build this one with another number\n",
+		       module_name(inst->owner), inst->id,
+		       module_name(other->owner));
+		r = -EEXIST;
+		goto out;
+	}
+	inst->load_time = ktime_get_real_seconds();
+	r = vac_sysfs_add_instance(inst);
+	if (r)
+		goto out;
+	list_add_tail(&inst->node, &vac_instances);
+	pr_info("instance %u registered: %s, /dev/%s, build %s\n", inst->id,
+		module_name(inst->owner), inst->devname, inst->build_id);
+	if (!vac_default_id &&
+	    (!default_instance || default_instance == inst->id))
+		vac_set_default(inst->id);
+out:
+	mutex_unlock(&vac_lock);
+	return r;
+}
+EXPORT_SYMBOL_GPL(vac_register_instance);
+
+void vac_unregister_instance(struct vac_instance *inst)
+{
+	struct vac_instance *newest = NULL, *i;
+
+	mutex_lock(&vac_lock);
+	list_del(&inst->node);
+	vac_sysfs_remove_instance(inst);
+	if (inst->virt_enabled)
+		pr_err("instance %u left with virtualization still enabled\n",
+		       inst->id);
+	if (vac_default_id == inst->id) {
+		/* /dev/kvm must keep working: fall back to the newest load. */
+		list_for_each_entry(i, &vac_instances, node)
+			newest = i;
+		vac_set_default(newest ? newest->id : 0);
+	}
+	pr_info("instance %u unregistered\n", inst->id);
+	mutex_unlock(&vac_lock);
+
+	/* perf callbacks may still be looking at it from NMI context */
+	synchronize_rcu();
+}
+EXPORT_SYMBOL_GPL(vac_unregister_instance);
+
+/*
+ * Stock kvm.ko, kvm-amd.ko and kvm-intel.ko would take the same hardware
+ * and the same single-slot kernel hooks: refuse them while vac is loaded.
+ */
+static const char * const vac_stock_modules[] = { "kvm", "kvm_amd", "kvm_intel" };
+
+static int vac_module_notify(struct notifier_block *nb, unsigned long action,
+			     void *data)
+{
+	struct module *mod = data;
+	int i;
+
+	if (action != MODULE_STATE_COMING)
+		return NOTIFY_DONE;
+	for (i = 0; i < ARRAY_SIZE(vac_stock_modules); i++) {
+		if (strcmp(mod->name, vac_stock_modules[i]))
+			continue;
+		pr_err("refusing to load stock %s: vac owns virtualization on this host; use an instance module (kvm_%s_N) or unload vac and its instances first\n",
+		       mod->name, vac_vendor->name);
+		return notifier_from_errno(-EBUSY);
+	}
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block vac_module_nb = {
+	.notifier_call = vac_module_notify,
+};
+
+static int vac_check_stock_kvm(void)
+{
+	void *sym = __symbol_get("kvm_rebooting");
+
+	if (!sym)
+		return 0;
+	__symbol_put("kvm_rebooting");
+	pr_err("stock KVM (kvm.ko) is loaded and owns virtualization; unload it first (modprobe -r kvm_%s kvm)\n",
+	       vac_vendor->name);
+	return -EBUSY;
+}
+
+static int __init vac_init(void)
+{
+	int r;
+
+	if (boot_cpu_has(X86_FEATURE_SVM))
+		vac_vendor = &vac_svm_ops;
+	else if (boot_cpu_has(X86_FEATURE_VMX))
+		vac_vendor = &vac_vmx_ops;
+	else {
+		pr_err("this CPU has neither SVM nor VMX (or it is disabled by firmware)\n");
+		return -ENODEV;
+	}
+	r = vac_vendor->supported();
+	if (r)
+		return r;
+	r = vac_check_stock_kvm();
+	if (r)
+		return r;
+	r = register_module_notifier(&vac_module_nb);
+	if (r)
+		return r;
+	r = vac_vendor->init();
+	if (r)
+		goto err_vendor;
+	r = vac_uret_init();
+	if (r)
+		goto err_uret;
+	r = vac_virt_init();
+	if (r)
+		goto err_virt;
+	r = vac_perf_init();
+	if (r)
+		goto err_perf;
+	r = vac_sysfs_init();
+	if (r)
+		goto err_sysfs;
+	r = vac_dev_init();
+	if (r)
+		goto err_dev;
+	vac_debugfs_init();
+	pr_info("loaded (%s, ABI %d)\n", vac_vendor->name, VAC_ABI);
+	return 0;
+
+err_dev:
+	vac_sysfs_exit();
+err_sysfs:
+	vac_perf_exit();
+err_perf:
+	vac_virt_exit();
+err_virt:
+	vac_uret_exit();
+err_uret:
+	vac_vendor->exit();
+err_vendor:
+	unregister_module_notifier(&vac_module_nb);
+	return r;
+}
+
+static void __exit vac_exit(void)
+{
+	vac_debugfs_exit();
+	vac_dev_exit();
+	vac_sysfs_exit();
+	vac_perf_exit();
+	vac_virt_exit();
+	vac_uret_exit();
+	vac_vendor->exit();
+	unregister_module_notifier(&vac_module_nb);
+	pr_info("unloaded\n");
+}
+
 module_init(vac_init);
 module_exit(vac_exit);
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("multikvm: virtualization owner for KVM instances");
+MODULE_DESCRIPTION("multikvm: the virtualization owner shared by KVM instance modules");

@@ -82,7 +82,7 @@ def parse_header(path):
     with open(path, encoding="utf-8") as f:
         for line in f:
             m = re.match(r"#\s*lab:\s*(.*)$", line)
-            if not m:
+            if not m or re.match(r"(modules|bins)=", m.group(1)):
                 continue
             for item in m.group(1).split():
                 if "=" not in item:

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vac.ko: the one owner of system-wide virtualization state, shared by
+ * every KVM instance module (kvm_amd_N, kvm_intel_N) loaded next to it.
+ *
+ * An instance registers itself with vac_register_instance(), then asks vac
+ * to turn virtualization on and off (vac_enable_virtualization()), to hand
+ * out ASIDs, to track the current VMCB, to switch user-return MSRs and to
+ * dispatch perf's guest callbacks to it.  It keeps no copy of that state.
+ */
+#ifndef _VAC_H
+#define _VAC_H
+
+#include <linux/types.h>
+#include <linux/list.h>
+#include <linux/cpumask.h>
+#include <linux/percpu.h>
+#include <linux/atomic.h>
+
+#define VAC_ABI		1
+#define VAC_MAX_ID	999
+
+struct module;
+struct file_operations;
+struct vmcb;
+
+enum vac_vendor {
+	VAC_VENDOR_AMD,
+	VAC_VENDOR_INTEL,
+};
+
+/*
+ * What an instance tells vac about itself.  The instance owns the memory;
+ * fields above "private" are set before vac_register_instance() and not
+ * changed afterwards (except the counters).
+ */
+struct vac_instance {
+	unsigned int id;			/* N of /dev/kvmN, 1..999 */
+	enum vac_vendor vendor;
+	struct module *owner;
+	const char *devname;			/* "kvm2" */
+	dev_t dev;				/* of /dev/kvmN */
+	const struct file_operations *fops;	/* /dev/kvm opens routed here */
+	const char *build_id;
+	u64 build_time;				/* seconds since the epoch */
+
+	/*
+	 * Per-CPU callbacks, run on the CPU concerned with interrupts off,
+	 * after vac enabled virtualization there and before it disables it.
+	 */
+	int (*enable_cpu)(void);
+	void (*disable_cpu)(void);
+
+	/* perf guest callbacks for the vCPU this instance runs on this CPU */
+	unsigned int (*perf_state)(void);
+	unsigned long (*perf_get_ip)(void);
+	unsigned int (*perf_pt_intr)(void);
+
+	atomic_t vms;
+	atomic_t vcpus;
+
+	/* private to vac */
+	struct list_head node;
+	struct list_head virt_node;
+	struct cpumask cpus;			/* where enable_cpu() ran */
+	struct kobject *kobj;
+	u64 load_time;
+	bool virt_enabled;
+};
+
+int vac_register_instance(struct vac_instance *inst);
+void vac_unregister_instance(struct vac_instance *inst);
+
+/* Turn virtualization on on every online CPU (and on CPUs that come online)
+ * for this instance; refcounted per CPU across instances. */
+int vac_enable_virtualization(struct vac_instance *inst);
+void vac_disable_virtualization(struct vac_instance *inst);
+
+/* Set once the system goes down or crashes: faults on VMRUN/VMX
+ * instructions are then expected. */
+extern bool vac_rebooting;
+
+/* The instance whose vCPU is loaded on this CPU (perf dispatch). */
+DECLARE_PER_CPU(struct vac_instance *, vac_running_instance);
+
+static inline void vac_vcpu_load(struct vac_instance *inst)
+{
+	__this_cpu_write(vac_running_instance, inst);
+}
+
+static inline void vac_vcpu_put(void)
+{
+	__this_cpu_write(vac_running_instance, NULL);
+}
+
+/* User-return MSRs: one list of MSRs and one per-CPU cache for everybody. */
+int vac_add_user_return_msr(u32 msr);
+int vac_find_user_return_msr(u32 msr);
+int vac_set_user_return_msr(unsigned int slot, u64 value, u64 mask);
+
+/* ---- AMD SVM ------------------------------------------------------------ */
+
+/*
+ * Per-CPU SVM state.  The layout of the first part is what kvm-amd calls
+ * struct svm_cpu_data; the instance patches make svm_data an alias of it.
+ */
+struct vac_svm_cpu {
+	u64 asid_generation;
+	u32 max_asid;
+	u32 next_asid;
+	u32 min_asid;
+
+	bool flush_all_asids;
+	bool bp_spec_reduce_set;
+
+	struct vmcb *save_area;		/* the host save area (HSAVE) */
+	unsigned long save_area_pa;
+
+	struct vmcb *current_vmcb;
+
+	/* index = sev_asid, value = vmcb pointer; SEV is refused for now */
+	struct vmcb **sev_vmcbs;
+
+	/* vac's own */
+	u64 tsc_ratio;			/* current MSR_AMD64_TSC_RATIO */
+};
+
+DECLARE_PER_CPU(struct vac_svm_cpu, vac_svm_cpu);
+
+/* A new ASID for a VMCB on this CPU, from the allocator all instances
+ * share; *generation is set to the generation it belongs to. */
+u32 vac_svm_new_asid(u64 *generation, struct vac_instance *inst,
+		     const void *vm);
+void vac_svm_write_tsc_multiplier(u64 multiplier);
+void vac_svm_srso_vm_init(void);
+void vac_svm_srso_vm_destroy(void);
+
+#endif /* _VAC_H */

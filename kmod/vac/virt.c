@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Virtualization enable, refcounted per CPU across instances.
+ *
+ * An instance that wants virtualization (at load, or at its first VM) calls
+ * vac_enable_virtualization().  On every online CPU vac turns the hardware
+ * on for the first instance there (vendor enable_cpu: EFER.SVME + HSAVE, or
+ * CR4.VMXE + VMXON) and then runs the instance's own per-CPU enable.  One
+ * CPU hotplug state does the same for CPUs coming online.  Suspend, resume,
+ * shutdown/reboot and the crash-time emergency disable have one owner here.
+ */
+#include "common.h"
+
+#include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
+#include <linux/module.h>
+#include <linux/syscore_ops.h>
+#include <linux/smp.h>
+#include <asm/reboot.h>
+
+__visible bool vac_rebooting;
+EXPORT_SYMBOL_GPL(vac_rebooting);
+
+/* instances with virtualization enabled; changed only under cpus_read_lock */
+static LIST_HEAD(vac_virt_users);
+static DEFINE_MUTEX(vac_virt_lock);
+static DEFINE_PER_CPU(unsigned int, vac_cpu_users);
+static enum cpuhp_state vac_online_state;
+
+/* This CPU, interrupts off: hardware on for the first user, then inst. */
+static int vac_enable_inst_cpu(struct vac_instance *inst)
+{
+	int cpu = smp_processor_id();
+	int r;
+
+	if (cpumask_test_cpu(cpu, &inst->cpus))
+		return 0;
+	if (this_cpu_inc_return(vac_cpu_users) == 1) {
+		r = vac_vendor->enable_cpu();
+		if (r) {
+			this_cpu_dec(vac_cpu_users);
+			pr_err("enabling virtualization on CPU%d failed (%d)\n",
+			       cpu, r);
+			return r;
+		}
+		vac_uret_cpu_online();
+	}
+	r = inst->enable_cpu ? inst->enable_cpu() : 0;
+	if (r) {
+		if (!this_cpu_dec_return(vac_cpu_users)) {
+			vac_uret_cpu_offline();
+			vac_vendor->disable_cpu();
+		}
+		pr_err("instance %u: enabling virtualization on CPU%d failed (%d)\n",
+		       inst->id, cpu, r);
+		return r;
+	}
+	cpumask_set_cpu(cpu, &inst->cpus);
+	return 0;
+}
+
+static void vac_disable_inst_cpu(struct vac_instance *inst)
+{
+	int cpu = smp_processor_id();
+
+	if (!cpumask_test_cpu(cpu, &inst->cpus))
+		return;
+	if (inst->disable_cpu)
+		inst->disable_cpu();
+	cpumask_clear_cpu(cpu, &inst->cpus);
+	if (!this_cpu_dec_return(vac_cpu_users)) {
+		vac_uret_cpu_offline();
+		vac_vendor->disable_cpu();
+	}
+}
+
+struct vac_enable_call {
+	struct vac_instance *inst;
+	atomic_t failed;
+};
+
+static void vac_enable_ipi(void *data)
+{
+	struct vac_enable_call *call = data;
+
+	if (vac_enable_inst_cpu(call->inst))
+		atomic_inc(&call->failed);
+}
+
+static void vac_disable_ipi(void *data)
+{
+	vac_disable_inst_cpu(data);
+}
+
+int vac_enable_virtualization(struct vac_instance *inst)
+{
+	struct vac_enable_call call = { .inst = inst };
+	int r = 0;
+
+	mutex_lock(&vac_virt_lock);
+	if (inst->virt_enabled)
+		goto out;
+	/*
+	 * Don't start virtualization while the system goes down: shutdown
+	 * may already have run, and nobody would turn it off again.
+	 */
+	if (system_state == SYSTEM_HALT || system_state == SYSTEM_POWER_OFF ||
+	    system_state == SYSTEM_RESTART) {
+		r = -EBUSY;
+		goto out;
+	}
+	cpus_read_lock();
+	list_add_tail(&inst->virt_node, &vac_virt_users);
+	on_each_cpu(vac_enable_ipi, &call, 1);
+	if (atomic_read(&call.failed)) {
+		on_each_cpu(vac_disable_ipi, inst, 1);
+		list_del(&inst->virt_node);
+		r = -EIO;
+	} else {
+		inst->virt_enabled = true;
+	}
+	cpus_read_unlock();
+out:
+	mutex_unlock(&vac_virt_lock);
+	return r;
+}
+EXPORT_SYMBOL_GPL(vac_enable_virtualization);
+
+void vac_disable_virtualization(struct vac_instance *inst)
+{
+	mutex_lock(&vac_virt_lock);
+	if (inst->virt_enabled) {
+		cpus_read_lock();
+		on_each_cpu(vac_disable_ipi, inst, 1);
+		list_del(&inst->virt_node);
+		inst->virt_enabled = false;
+		cpus_read_unlock();
+	}
+	mutex_unlock(&vac_virt_lock);
+}
+EXPORT_SYMBOL_GPL(vac_disable_virtualization);
+
+/* Hotplug: the list is stable, the writer side of the hotplug lock is held. */
+static int vac_online_cpu(unsigned int cpu)
+{
+	struct vac_instance *inst;
+	int r = 0;
+
+	local_irq_disable();
+	list_for_each_entry(inst, &vac_virt_users, virt_node) {
+		r = vac_enable_inst_cpu(inst);
+		if (r)
+			break;
+	}
+	if (r) {
+		/* A CPU where running VMs could not run must not come up. */
+		list_for_each_entry_continue_reverse(inst, &vac_virt_users,
+						     virt_node)
+			vac_disable_inst_cpu(inst);
+	}
+	local_irq_enable();
+	return r;
+}
+
+static int vac_offline_cpu(unsigned int cpu)
+{
+	struct vac_instance *inst;
+
+	local_irq_disable();
+	list_for_each_entry_reverse(inst, &vac_virt_users, virt_node)
+		vac_disable_inst_cpu(inst);
+	local_irq_enable();
+	return 0;
+}
+
+static void vac_shutdown_cpu(void *ign)
+{
+	struct vac_instance *inst;
+
+	list_for_each_entry_reverse(inst, &vac_virt_users, virt_node)
+		vac_disable_inst_cpu(inst);
+}
+
+/*
+ * Syscore: suspend/resume run on the last CPU with interrupts off (the
+ * others went through hotplug); shutdown disables virtualization
+ * everywhere, e.g. so that INIT is not blocked for the firmware.
+ */
+static int vac_suspend(void *data)
+{
+	vac_shutdown_cpu(NULL);
+	return 0;
+}
+
+static void vac_resume(void *data)
+{
+	struct vac_instance *inst;
+
+	list_for_each_entry(inst, &vac_virt_users, virt_node)
+		if (vac_enable_inst_cpu(inst))
+			pr_err("instance %u: virtualization lost on resume\n",
+			       inst->id);
+}
+
+static void vac_shutdown(void *data)
+{
+	pr_info("exiting hardware virtualization\n");
+	vac_rebooting = true;
+	on_each_cpu(vac_shutdown_cpu, NULL, 1);
+}
+
+static const struct syscore_ops vac_syscore_ops = {
+	.suspend = vac_suspend,
+	.resume = vac_resume,
+	.shutdown = vac_shutdown,
+};
+
+static struct syscore vac_syscore = {
+	.ops = &vac_syscore_ops,
+};
+
+/* Crash, kexec, NMI shootdown: the single emergency slot of the kernel. */
+static void vac_emergency_disable_cpu(void)
+{
+	vac_rebooting = true;
+	vac_vendor->emergency_disable_cpu();
+}
+
+int vac_virt_init(void)
+{
+	int r;
+
+	r = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "vac:online",
+			      vac_online_cpu, vac_offline_cpu);
+	if (r < 0)
+		return r;
+	vac_online_state = r;
+	register_syscore(&vac_syscore);
+	cpu_emergency_register_virt_callback(vac_emergency_disable_cpu);
+	return 0;
+}
+
+void vac_virt_exit(void)
+{
+	cpu_emergency_unregister_virt_callback(vac_emergency_disable_cpu);
+	unregister_syscore(&vac_syscore);
+	cpuhp_remove_state(vac_online_state);
+}
