@@ -1,7 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Builds the libFuzzer targets of libmultikvm with clang, ASan and UBSan and runs
-# them.  Usage: [FUZZ_TARGETS="wish policy"] tests/unit/fuzz/run.sh [SECONDS_PER_TARGET (default 60)] [OUTDIR]
+# them.  Usage: [FUZZ_TARGETS="wish policy"] [FUZZ_RUNS=N] tests/unit/fuzz/run.sh
+#                [SECONDS_PER_TARGET (default 60)] [OUTDIR]
+# FUZZ_RUNS stops a target after N executions (SECONDS stays the time cap);
+# run targets in parallel with one FUZZ_TARGETS each and separate OUTDIRs.
 # Prints, per target, the executions done and whether a sanitizer fired.
 set -euo pipefail
 secs=${1:-60}
@@ -9,7 +12,7 @@ src=$(cd "$(dirname "$0")/../../.." && pwd)
 out=${2:-${TMPDIR:-/tmp}/multikvm-fuzz}
 mkdir -p "$out"
 python3 "$src/policy/embed.py" "$src/data/policy.rng" "$out/policy-rng.h" mkvm_policy_rng
-flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+flags=(-g -O2 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
        -fno-omit-frame-pointer -I"$src/policy" -I"$out"
        $(pkg-config --cflags glib-2.0 libxml-2.0 json-glib-1.0))
 libs=($(pkg-config --libs glib-2.0 libxml-2.0 json-glib-1.0))
@@ -33,7 +36,7 @@ status=0
 for t in ${FUZZ_TARGETS:-wish policy}; do
     log=$out/fuzz-$t.log
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-    if "$out/fuzz-$t" -max_total_time="$secs" -max_len=4096 -print_final_stats=1 \
+    if "$out/fuzz-$t" -max_total_time="$secs" ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} -max_len=4096 -print_final_stats=1 \
         -artifact_prefix="$out/$t-" \
         -dict=<(printf '"instance"\n"profile"\n"<mkvm:kvm"\n"xmlns:mkvm=\\"%s\\""\n"<metadata>"\n"<require"\n"param"\n"value"\n"<profile"\n"<order>"\n"newest-build"\n"least-loaded"\n"<draining"\n"<instances>"\n"device"\n' "$ns") \
         "$out/corpus-$t" > "$log" 2>&1; then
