@@ -227,7 +227,8 @@ static void usage(FILE *f)
 		"usage: %s [options] [DEVICE]\n"
 		"Run a checked real-mode guest on DEVICE (default /dev/kvm).\n"
 		"  -n, --exits N      I/O exits per batch (default 1000)\n"
-		"  -t, --seconds S    repeat batches for S seconds (default: one batch)\n"
+		"  -t, --seconds S    repeat batches for S seconds (default: one batch);\n"
+		"                     SIGTERM/SIGINT end the run early, still checked\n"
 		"  -c, --cpu N        pin this thread to CPU N\n"
 		"  -p, --progress S   print a progress line every S seconds\n"
 		"  -H, --hold S       after the run, keep the VM open for S seconds\n"
@@ -324,6 +325,9 @@ int main(int argc, char **argv)
 	}
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* SIGTERM/SIGINT end a timed run after the current batch, checked. */
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
 	vm_open(&vm);
 
 	t0 = t_last = now();
@@ -339,7 +343,7 @@ int main(int argc, char **argv)
 			t_last = t;
 			last_exits = exits;
 		}
-	} while (t - t0 < seconds);
+	} while (t - t0 < seconds && !stop_hold);
 
 	if (!quiet)
 		printf("%s: %s: PASS %" PRIu64 " exits in %" PRIu64
@@ -347,8 +351,6 @@ int main(int argc, char **argv)
 		       exits, batches, t - t0, exits / (t - t0));
 
 	if (hold != 0) {
-		signal(SIGTERM, on_signal);
-		signal(SIGINT, on_signal);
 		if (!quiet)
 			printf("%s: %s: holding VM open\n", prog, dev_path);
 		t0 = now();

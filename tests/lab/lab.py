@@ -202,6 +202,13 @@ def build_initramfs(work, scenario, conf, args, kroot, release, machine="qemu"):
         wanted += HOSTROOT_MODULES
     stock = [m for m in wanted if norm(m) in idx.path]
     ours = [m for m in wanted if norm(m) not in idx.path]
+    # Stock modules ours depend on (ccp, irqbypass for an instance) come too.
+    for m in ours:
+        src = m if os.path.isabs(m) else os.path.join(args.kmod_dir, norm(m) + ".ko")
+        if os.path.exists(src):
+            deps = subprocess.run(["modinfo", "-F", "depends", src], capture_output=True,
+                                  text=True).stdout.strip()
+            stock += [d for d in deps.split(",") if d and norm(d) in idx.path]
     for name in idx.closure(stock):
         rel = idx.path[name]
         dst = os.path.join(rootfs, "lib", "modules", release, rel)
