@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * multikvm-hook — what libvirt runs as <hooks>/qemu.d/multikvm.
+ * <hooks>/qemu.d/multikvm — what libvirt runs on every domain event.
  *
  * libvirt runs every hook script on every event (five per start + destroy)
  * and waits for each.  This front links only libc, so the events multikvm
  * ignores cost one small exec; the ones it handles are passed, with the same
- * arguments and stdin, to multikvm-hook-run (next to this program), which
- * links libmultikvm and does the work.
+ * arguments and stdin, to multikvm-hook (<libexecdir>, or next to this
+ * program in a build tree), which links libmultikvm and does the work.
  *
- * Exit status: that of multikvm-hook-run; 0 for ignored events; 1 when
- * multikvm-hook-run cannot be executed.
+ * Exit status: that of multikvm-hook; 0 for ignored events; 1 when
+ * multikvm-hook cannot be executed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,7 +35,8 @@ handled (const char *op, const char *sub)
 int
 main (int argc, char **argv)
 {
-  char self[PATH_MAX], engine[PATH_MAX + 32], buf[8192];
+  char self[PATH_MAX], sibling[PATH_MAX + 32], buf[8192];
+  const char *engine = MKVM_HOOK_ENGINE;
   ssize_t n;
 
   if (argc >= 4 && !handled (argv[2], argv[3]))
@@ -45,16 +46,17 @@ main (int argc, char **argv)
         ;
       return 0;
     }
+  /* In a build tree (tests link the hook from there) the engine is our
+   * sibling; installed, it is in libexecdir. */
   n = readlink ("/proc/self/exe", self, sizeof self - 1);
-  if (n < 0)
+  if (n > 0)
     {
-      fprintf (stderr, "multikvm-hook: cannot find myself (/proc/self/exe): %s\n",
-               strerror (errno));
-      return 1;
+      self[n] = '\0';
+      snprintf (sibling, sizeof sibling, "%s/multikvm-hook", dirname (self));
+      if (access (sibling, X_OK) == 0)
+        engine = sibling;
     }
-  self[n] = '\0';
-  snprintf (engine, sizeof engine, "%s/multikvm-hook-run", dirname (self));
-  argv[0] = engine;
+  argv[0] = (char *) engine;
   execv (engine, argv);
   fprintf (stderr, "multikvm-hook: cannot execute %s: %s (reinstall multikvm)\n",
            engine, strerror (errno));

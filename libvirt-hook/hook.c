@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * multikvm-hook-run — libvirt's qemu hook (<hooks>/qemu.d/multikvm), run by
- * the front multikvm-hook for the events below.
+ * multikvm-hook — libvirt's qemu hook: <hooks>/qemu.d/multikvm (front.c)
+ * runs it for the events below.
  *
  *   NAME prepare begin -     decide and record the domain's instance
  *   NAME restore begin -     same, for the saved XML (prints nothing: XML unchanged)
@@ -344,7 +344,7 @@ main (int argc, char **argv)
 
   if (argc < 4)
     {
-      fprintf (stderr, "usage: multikvm-hook-run DOMAIN OPERATION SUB-OPERATION EXTRA "
+      fprintf (stderr, "usage: multikvm-hook DOMAIN OPERATION SUB-OPERATION EXTRA "
                        "< domain.xml\n(run by libvirtd through <hooks>/qemu.d/multikvm)\n");
       return 2;
     }

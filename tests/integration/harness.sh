@@ -133,7 +133,7 @@ cat > /etc/libvirt/virtlogd.conf <<CONF
 log_outputs = "3:file:$T/log/virtlogd.log"
 CONF
 
-export MKVM_HOOK=$MULTIKVM_BUILD_DIR/libvirt-hook/multikvm-hook
+export MKVM_HOOK=$MULTIKVM_BUILD_DIR/libvirt-hook/multikvm
 export MKVM_WRAPPER=$MULTIKVM_BUILD_DIR/qemu-wrapper/multikvm-qemu
 export MKVM_CLI=$MULTIKVM_BUILD_DIR/cli/multikvm
 export MKVM_PAYLOAD=$MULTIKVM_BUILD_DIR/tests/payload/payload-tick.bin
