@@ -55,9 +55,13 @@ host_state() {
 		/var/cache/libvirt -printf '%p %s %T@\n' 2>/dev/null | sort || true
 }
 if [ -z "${MKVM_IN_NS:-}" ]; then
+	# libvirt's cgroups (machine/qemu-ID-NAME...) are host-wide: two harness
+	# runs (say, two build trees) must not start same-named domains at once.
+	exec 9>/tmp/multikvm-integration.lock
+	flock 9
 	before=$(host_state)
 	rc=0
-	unshare -m --propagation private env MKVM_IN_NS=1 "$0" "$@" || rc=$?
+	unshare -m --propagation private env MKVM_IN_NS=1 "$0" "$@" 9>&- || rc=$?
 	if [ "$(host_state)" != "$before" ]; then
 		echo "FAIL - the host's libvirt/multikvm configuration or kvm nodes changed:"
 		diff <(echo "$before") <(host_state) | head -20
