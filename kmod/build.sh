@@ -124,7 +124,7 @@ rm -rf "$work/vac"
 mkdir -p "$work/vac"
 cp -a "$kmod/vac/." "$work/vac/"
 run_make vac.ko M="$work/vac" MKVM_INCLUDE="$kmod/include" modules
-cp "$work/vac/vac.ko" "$out/vac.ko"
+strip --strip-debug -o "$out/vac.ko" "$work/vac/vac.ko"
 
 # --- instances --------------------------------------------------------------
 for i in $instances; do
@@ -146,6 +146,8 @@ for i in $instances; do
 	run_make "$name.ko" M="$idir/arch/x86/kvm" KVM_VENDOR="$vendor" KVM_INSTANCE="$n" \
 		MKVM_INCLUDE="$kmod/include" \
 		KBUILD_EXTRA_SYMBOLS="$work/vac/Module.symvers" modules
-	cp "$idir/arch/x86/kvm/$name.ko" "$out/$name.ko"
+	# Without debug info, as distributions install modules (the work
+	# directory keeps the full one for debugging).
+	strip --strip-debug -o "$out/$name.ko" "$idir/arch/x86/kvm/$name.ko"
 done
 say "modules in $out: $(cd "$out" && ls ./*.ko | xargs -n1 basename | paste -sd' ')"

@@ -102,7 +102,19 @@ meson install --no-rebuild --quiet -C "$B" >/tmp/e2e/install.log 2>&1 ||
 	{ cat /tmp/e2e/install.log; die "meson install"; }
 mkdir -p /etc/multikvm
 cat > /etc/multikvm/policy.xml <<XML
+<policy version="1">
+  <profiles default="standard">
+    <profile name="standard"/>
+    <profile name="hardened">
+      <require param="nx_huge_pages" value="Y"/>
+    </profile>
+  </profiles>
+  <order>newest-build least-loaded</order>
+  <draining pin="refuse"/>
+</policy>
 XML
+echo "qemu=/usr/bin/qemu-system-x86_64" > /etc/multikvm/multikvm.conf
+echo "   policy: profiles standard (default) and hardened (nx_huge_pages=Y)"
 cat >> /etc/libvirt/qemu.conf <<CONF
 cgroup_device_acl = [ "/dev/null", "/dev/full", "/dev/zero", "/dev/random",
     "/dev/urandom", "/dev/ptmx", "/dev/kvm", "/dev/userfaultfd",
@@ -120,8 +132,10 @@ check "vac counts 2 VMs on instance 1" test "$(vms 1)" = 2
 progressing A B
 
 step "Upgrade day: the new build kvm_amd_2 (hardened parameters) loads next to it"
-lab_load kvm_amd_2 mitigate_smt_rsb=1 nx_huge_pages=force
+lab_load kvm_amd_2 nx_huge_pages=force
 chgrp kvm /dev/kvm2 && chmod 0660 /dev/kvm2
+multikvm default 2 || die "multikvm default 2"
+echo "   /dev/kvm (libvirt's own probes, unmodified VMMs) now routes to instance 2"
 multikvm status
 
 step "New domains land on instance 2: C pinned, D hardened, E no wish"
@@ -166,7 +180,9 @@ khz=$(dmesg | sed -n 's/.*tsc: Detected \([0-9.]*\) MHz processor.*/\1/p' | tail
 $TICKS gaps --khz "$(echo "$khz" | awk '{print $1 * 1000}')" \
 	/tmp/e2e/C.serial=$gap_from_C:$gap_to_C \
 	/tmp/e2e/D.serial=$gap_from_D:$gap_to_D \
-	/tmp/e2e/E.serial=$gap_from_E:$gap_to_E || die "progress gaps"
+	/tmp/e2e/E.serial=$gap_from_E:$gap_to_E >/tmp/e2e/gaps.out || die "progress gaps"
+cat /tmp/e2e/gaps.out
+echo "BENCH: $(tail -1 /tmp/e2e/gaps.out)"
 
 step "Final state"
 multikvm status
