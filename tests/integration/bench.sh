@@ -22,21 +22,34 @@ define_mkvm mkvmb
 # cycle MODE -> milliseconds of one start + destroy
 #   plain: no hook, stock QEMU      mkvm: our hook, the wrapper
 #   wrap:  no hook, the wrapper     floor: /bin/true as the hook, stock QEMU
+# CPU ticks used so far by libvirtd and the hooks it reaped, plus the QEMUs
+# (and wrappers, which become QEMU) that the subreaper reaped.
+lvd=$(cat "$MKVM_T/libvirtd.pid")
+reaper=$(awk '{print $4}' "/proc/$lvd/stat")
+ticks() {
+	awk '{ s += $14 + $15 + $16 + $17 } END { print s }' "/proc/$lvd/stat"
+	awk '{ print $16 + $17 }' "/proc/$reaper/stat"
+}
 cycle() {
-	local t0 dom=plainb
+	local t0 dom=plainb c0 c1
 	case $1 in
 	plain) rm -f "$hook" ;;
 	mkvm) ln -sf "${MKVM_BENCH_HOOK:-$MKVM_HOOK}" "$hook"; dom=mkvmb ;;
 	wrap) rm -f "$hook"; dom=mkvmb ;;
 	floor) ln -sf /bin/true "$hook" ;;
 	esac
+	c0=$(ticks | awk "{ s += \$1 } END { print s }")
 	t0=$(date +%s%N)
 	virsh -q start $dom >/dev/null || exit 1
 	virsh -q destroy $dom >/dev/null || exit 1
 	echo $(( ($(date +%s%N) - t0) / 1000000 ))
+	sleep 0.05   # let the subreaper collect QEMU
+	c1=$(ticks | awk "{ s += \$1 } END { print s }")
+	echo $((c1 - c0)) >> "$MKVM_T/cpu.$1"
 }
 # Warm up: capability probes of both emulator paths, page cache.
 for _ in 1 2; do cycle plain >/dev/null; cycle mkvm >/dev/null; done
+rm -f "$MKVM_T"/cpu.*
 
 # MKVM_BENCH_DECOMPOSE=1 also measures the wrapper alone and libvirt running
 # a do-nothing hook, to show where the time goes.
@@ -60,6 +73,11 @@ done
 mp=$(median "${plain[@]}"); mm=$(median "${mkvm[@]}")
 echo "plain  start+destroy ms: ${plain[*]}"
 echo "mkvm   start+destroy ms: ${mkvm[*]}"
+hz=$(getconf CLK_TCK)
+for m in plain mkvm "${extra[@]}"; do
+	awk -v hz="$hz" -v m="$m" '{ s += $1; n++ } END {
+		printf "cpu %s: %.1f ms per cycle (libvirtd + hooks + QEMU)\n", m, s * 1000 / hz / n }' "$MKVM_T/cpu.$m"
+done
 for m in "${extra[@]}"; do
 	# shellcheck disable=SC2086
 	echo "median $m $(median ${all[$m]}) ms: ${all[$m]}"
