@@ -6,12 +6,13 @@
 # linux-source-6.12 from the kernel cache (scripts/setup), in private dkms
 # and source trees (nothing on the host changes).  Checks that dkms reports
 # the package built and that vac + every instance exist for that kernel.
-# The modules are copied to <build>/dkms-out/ for the lab.
+# The modules are copied to <build>/dkms-out/; with LAB_PY and SCENARIO the
+# lab then runs that scenario (the instances API test) on them.
 #
-# usage: dkms-build.sh MESON BUILD_DIR CACHE_DIR
+# usage: dkms-build.sh MESON BUILD_DIR CACHE_DIR [LAB_PY SCENARIO]
 # Exit 77 (skip) when dkms or the kernel cache is missing.
 set -euo pipefail
-meson=$1 build=$2 cache=$3
+meson=$1 build=$2 cache=$3 lab=${4:-} scenario=${5:-}
 say() { printf '%s\n' "$*"; }
 fail() { printf 'dkms-build: FAIL: %s\n' "$*" >&2; exit 1; }
 
@@ -69,4 +70,12 @@ for m in "${names[@]}"; do
 	cp "$ko" "$build/dkms-out/"
 	say "ok $m ($(stat -c %s "$ko") bytes, vermagic $rel)"
 done
-say "PASS: dkms built ${#names[@]} modules for $rel (copies in $build/dkms-out/)"
+say "dkms built ${#names[@]} modules for $rel (copies in $build/dkms-out/)"
+
+if [ -n "$lab" ]; then
+	say "lab: $(basename "$scenario") with the DKMS-built modules"
+	MULTIKVM_CACHE_DIR=$cache python3 "$lab" --cache-dir "$cache" --build-dir "$build" \
+		--kmod-dir "$build/dkms-out" --quiet "$scenario" ||
+		fail "the DKMS-built modules fail the lab scenario $scenario (log in $build/lab-logs/)"
+fi
+say "PASS"
