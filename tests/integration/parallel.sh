@@ -33,6 +33,11 @@ done
 echo "# load: kvm7=${load[7]:-0} kvm8=${load[8]:-0} kvm9=${load[9]:-0}"
 check "every record matches its QEMU's /proc/PID/fd, pid and the wish" test $bad = 0
 check "exactly $N records" test "$(n_records)" = $N
+if [ -x "$MKVM_CLI" ]; then
+	out=$("$MKVM_CLI" reconcile 2>&1); echo "#   multikvm reconcile: $out"
+	check "multikvm reconcile (from /proc) keeps all $N records, changes none" \
+		test "$out" = "reconciled: $N kept, 0 updated, 0 created, 0 removed"
+fi
 # Unpinned domains spread: least-loaded means no instance takes them all.
 check "no-wish domains were spread over instances" test "${load[7]:-0}" -ge 3
 
