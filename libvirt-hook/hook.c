@@ -80,66 +80,93 @@ read_stdin (gsize *len)
   return g_string_free (g_steal_pointer (&buf), FALSE);
 }
 
-/* TRUE unless the XML is well-formed and says <domain type='X'> with X != kvm. */
-static gboolean
-domain_uses_kvm (const char *xml, gsize len)
+/*
+ * The domain's type and uuid, read without judging our metadata: release
+ * and reconnect must work even when the metadata was made invalid (e.g.
+ * with `virsh metadata --live`) after the domain started.
+ */
+typedef struct {
+  gboolean kvm;                 /* <domain type='kvm'> (or no type) */
+  char *uuid;                   /* lower case, NULL when absent or invalid */
+} DomInfo;
+
+static void
+dom_info_clear (DomInfo *d)
+{
+  g_clear_pointer (&d->uuid, g_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DomInfo, dom_info_clear)
+
+static void
+parse_domain (const char *xml, gsize len, DomInfo *info)
 {
   xmlDoc *doc = xmlReadMemory (xml, (int) len, "domain.xml", NULL,
                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-  gboolean kvm = TRUE;
+  xmlNode *root = doc ? xmlDocGetRootElement (doc) : NULL;
 
-  if (doc != NULL)
+  info->kvm = TRUE;
+  if (root != NULL)
     {
-      xmlNode *root = xmlDocGetRootElement (doc);
-      xmlChar *type = root ? xmlGetProp (root, (const xmlChar *) "type") : NULL;
+      xmlChar *type = xmlGetProp (root, (const xmlChar *) "type");
 
-      kvm = type == NULL || strcmp ((const char *) type, "kvm") == 0;
+      info->kvm = type == NULL || strcmp ((const char *) type, "kvm") == 0;
       xmlFree (type);
-      xmlFreeDoc (doc);
+      for (xmlNode *n = root->children; n != NULL; n = n->next)
+        if (n->type == XML_ELEMENT_NODE && strcmp ((const char *) n->name, "uuid") == 0)
+          {
+            xmlChar *text = xmlNodeGetContent (n);
+            g_autofree char *u = g_ascii_strdown (g_strstrip ((char *) text), -1);
+
+            xmlFree (text);
+            if (mkvm_uuid_valid (u))
+              info->uuid = g_steal_pointer (&u);
+            break;
+          }
     }
-  return kvm;
+  if (doc != NULL)
+    xmlFreeDoc (doc);
 }
 
-/* What every handled event starts from. */
+/* What started and reconnect start from. */
 typedef struct {
-  MkvmWish *wish;
   MkvmPolicy *policy;
   MkvmInventory *inv;
-  pid_t pid;                    /* QEMU's, when asked for */
+  pid_t pid;                    /* QEMU's */
 } Ctx;
 
 static void
 ctx_clear (Ctx *c)
 {
-  g_clear_pointer (&c->wish, mkvm_wish_free);
   g_clear_pointer (&c->policy, mkvm_policy_free);
   g_clear_pointer (&c->inv, mkvm_inventory_free);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Ctx, ctx_clear)
 
-/* The wish from the XML, the policy, the inventory and (@want_pid) QEMU's pid. */
+/* The policy, the inventory and QEMU's pid. */
 static gboolean
-ctx_load (Ctx *c, const char *xml, gsize len, gboolean want_pid, GError **error)
+ctx_load (Ctx *c, GError **error)
 {
-  if ((c->wish = mkvm_wish_from_xml (xml, len, error)) == NULL ||
-      (c->policy = mkvm_policy_load (NULL, error)) == NULL ||
-      (c->inv = mkvm_inventory_load (c->policy, error)) == NULL)
-    return FALSE;
-  return !want_pid || (c->pid = mkvm_qemu_read_pid (c->wish->name, error)) != 0;
+  return (c->policy = mkvm_policy_load (NULL, error)) != NULL &&
+         (c->inv = mkvm_inventory_load (c->policy, error)) != NULL &&
+         (c->pid = mkvm_qemu_read_pid (dom_name, error)) != 0;
 }
 
 /* prepare / restore / migrate */
 static int
-do_place (const char *xml, gsize len)
+do_place (const char *xml, gsize len, const DomInfo *info)
 {
-  g_auto(Ctx) c = { 0 };
+  g_autoptr(MkvmWish) wish = NULL;
+  g_autoptr(MkvmPolicy) policy = NULL;
+  g_autoptr(MkvmInventory) inv = NULL;
   g_autoptr(MkvmRecord) rec = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (!domain_uses_kvm (xml, len))
+  if (!info->kvm)
     return 0;
-  if (!ctx_load (&c, xml, len, FALSE, &error) ||
-      (rec = mkvm_place_domain (NULL, c.policy, c.inv, c.wish, &error)) == NULL)
+  if ((wish = mkvm_wish_from_xml (xml, len, &error)) == NULL ||
+      (policy = mkvm_policy_load (NULL, &error)) == NULL ||
+      (inv = mkvm_inventory_load (policy, &error)) == NULL ||
+      (rec = mkvm_place_domain (NULL, policy, inv, wish, &error)) == NULL)
     die (error->message);
   return 0;
 }
@@ -236,17 +263,19 @@ write_record_locked (MkvmRecord *rec)
 }
 
 static int
-do_started (const char *xml, gsize len)
+do_started (const DomInfo *info)
 {
   g_auto(Ctx) c = { 0 };
   g_autoptr(MkvmRecord) rec = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (!domain_uses_kvm (xml, len))
+  if (!info->kvm)
     return 0;
+  if (info->uuid == NULL)
+    die ("the domain XML has no valid <uuid>");
   /* prepare recorded the domain: a missing record is an error too. */
-  if (!ctx_load (&c, xml, len, TRUE, &error) ||
-      (rec = mkvm_record_load (NULL, c.wish->uuid, &error)) == NULL ||
+  if ((rec = mkvm_record_load (NULL, info->uuid, &error)) == NULL ||
+      !ctx_load (&c, &error) ||
       !mkvm_node_verify_pid (c.inv, c.pid, rec->instance, &error))
     die (error->message);
   if (isolation_wanted ())
@@ -263,7 +292,7 @@ do_started (const char *xml, gsize len)
  * kills the guest); problems are reported as warnings.
  */
 static int
-do_reconnect (const char *xml, gsize len)
+do_reconnect (const DomInfo *info)
 {
   g_auto(Ctx) c = { 0 };
   g_autoptr(MkvmRecord) rec = NULL;
@@ -273,20 +302,20 @@ do_reconnect (const char *xml, gsize len)
   MkvmInstance *inst;
   guint id;
 
-  if (!domain_uses_kvm (xml, len))
+  if (!info->kvm || info->uuid == NULL)
     return 0;
-  if (!ctx_load (&c, xml, len, TRUE, &error) ||
+  if (!ctx_load (&c, &error) ||
       (ids = mkvm_node_pid_instances (c.inv, c.pid, &error)) == NULL ||
       (lock = mkvm_lock_acquire (NULL, &error)) == NULL)
     {
       warn (error->message);
       return 0;
     }
-  rec = mkvm_record_load (NULL, c.wish->uuid, NULL);
+  rec = mkvm_record_load (NULL, info->uuid, NULL);
   if (ids->len == 0)
     {
       if (rec != NULL)
-        mkvm_record_remove (NULL, c.wish->uuid, NULL);
+        mkvm_record_remove (NULL, info->uuid, NULL);
       return 0;
     }
   if (ids->len > 1)
@@ -299,8 +328,8 @@ do_reconnect (const char *xml, gsize len)
   if (rec == NULL)
     {
       rec = mkvm_record_new ();
-      rec->uuid = g_strdup (c.wish->uuid);
-      rec->name = g_strdup (c.wish->name);
+      rec->uuid = g_strdup (info->uuid);
+      rec->name = g_strdup (dom_name);
       rec->created = g_get_real_time () / G_USEC_PER_SEC;
     }
   if (rec->instance != id || inst == NULL || g_strcmp0 (rec->device, inst->device) != 0)
@@ -319,18 +348,15 @@ do_reconnect (const char *xml, gsize len)
 }
 
 static int
-do_release (const char *xml, gsize len)
+do_release (const DomInfo *info)
 {
-  g_autoptr(MkvmWish) wish = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(MkvmLock) lock = NULL;
 
-  /* Malformed metadata never got a record, but the uuid is still valid. */
-  wish = mkvm_wish_from_xml (xml, len, &error);
-  if (wish == NULL)
+  if (info->uuid == NULL)
     return 0;
   lock = mkvm_lock_acquire (NULL, &error);
-  if (lock == NULL || !mkvm_record_remove (NULL, wish->uuid, &error))
+  if (lock == NULL || !mkvm_record_remove (NULL, info->uuid, &error))
     warn (error->message);
   return 0;
 }
@@ -339,6 +365,7 @@ int
 main (int argc, char **argv)
 {
   g_autofree char *xml = NULL;
+  g_auto(DomInfo) info = { 0 };
   gsize len = 0;
   const char *op, *sub;
 
@@ -352,18 +379,19 @@ main (int argc, char **argv)
   op = argv[2];
   sub = argv[3];
   xml = read_stdin (&len);
+  parse_domain (xml, len, &info);
 
   if (strcmp (sub, "begin") == 0)
     {
       if (strcmp (op, "prepare") == 0 || strcmp (op, "restore") == 0 ||
           strcmp (op, "migrate") == 0)
-        return do_place (xml, len);
+        return do_place (xml, len, &info);
       if (strcmp (op, "started") == 0)
-        return do_started (xml, len);
+        return do_started (&info);
       if (strcmp (op, "reconnect") == 0)
-        return do_reconnect (xml, len);
+        return do_reconnect (&info);
     }
   if (strcmp (op, "release") == 0 && strcmp (sub, "end") == 0)
-    return do_release (xml, len);
+    return do_release (&info);
   return 0;
 }

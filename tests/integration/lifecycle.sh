@@ -64,6 +64,20 @@ check "managedsave clears b's record" no_record b
 check "start b from managed save" virsh -q start b
 check "b on kvm8 again" on_node b 8
 
+# Metadata made invalid while running (--live fires no hook): reconnect and
+# release still find the record by uuid.
+define_mkvm live "$(meta "instance='9'")"
+check "start live" virsh -q start live
+check "live on kvm9" on_node live 9
+check "live metadata made invalid" virsh -q metadata live \
+	http://multikvm.org/xmlns/libvirt/domain/1.0 --key mkvm --set "<kvm instance='07'/>" --live
+check "libvirtd stops" stop_libvirtd
+check "libvirtd starts" start_libvirtd
+virsh -q list >/dev/null
+check "reconnect keeps live's record true" on_node live 9
+check "destroy live" virsh -q destroy live
+check "release clears its record despite the invalid metadata" no_record live
+
 # Isolation: QEMU's private /dev loses every kvm node but its own.
 echo "isolate=yes" > /etc/multikvm/multikvm.conf
 define_mkvm iso "$(meta "instance='8'")"
