@@ -51,6 +51,16 @@ struct vac_instance {
 	int (*enable_cpu)(void);
 	void (*disable_cpu)(void);
 
+	/*
+	 * Crash/kexec/NMI shootdown, on the CPU concerned, in NMI context:
+	 * forget the per-CPU hardware state (VMX: VMCLEAR the instance's
+	 * loaded VMCSs) before vac turns virtualization off.
+	 */
+	void (*emergency_cpu)(void);
+
+	/* VMX posted-interrupt wakeup vector: wake this instance's vCPUs */
+	void (*pi_wakeup)(void);
+
 	/* perf guest callbacks for the vCPU this instance runs on this CPU */
 	unsigned int (*perf_state)(void);
 	unsigned long (*perf_get_ip)(void);
@@ -134,5 +144,20 @@ u32 vac_svm_new_asid(u64 *generation, struct vac_instance *inst,
 void vac_svm_write_tsc_multiplier(u64 multiplier);
 void vac_svm_srso_vm_init(void);
 void vac_svm_srso_vm_destroy(void);
+
+/* ---- Intel VMX ---------------------------------------------------------- */
+
+struct vmcs;
+
+/*
+ * The VMCS that VMPTRLD made current on this CPU, whichever instance it
+ * belongs to: a per-instance cache would let VMWRITEs land in another
+ * instance's VMCS.
+ */
+DECLARE_PER_CPU(struct vmcs *, vac_current_vmcs);
+
+/* VPIDs from one bitmap for every instance's guests (0: none left). */
+int vac_vmx_alloc_vpid(struct vac_instance *inst);
+void vac_vmx_free_vpid(int vpid);
 
 #endif /* _VAC_H */

@@ -8,6 +8,7 @@
 #include "common.h"
 
 #include <linux/module.h>
+#include <linux/rculist.h>
 #include <linux/timekeeping.h>
 #include <linux/string.h>
 #include <asm/cpufeature.h>
@@ -39,8 +40,10 @@ int vac_set_default(unsigned int id)
 	lockdep_assert_held(&vac_lock);
 	if (id && !vac_find_instance(id))
 		return -ENOENT;
-	if (id != vac_default_id)
+	if (id != vac_default_id && id)
 		pr_info("/dev/kvm now routes to instance %u\n", id);
+	else if (id != vac_default_id)
+		pr_info("/dev/kvm routes nowhere: no instance is loaded\n");
 	vac_default_id = id;
 	return 0;
 }
@@ -72,7 +75,7 @@ int vac_register_instance(struct vac_instance *inst)
 	r = vac_sysfs_add_instance(inst);
 	if (r)
 		goto out;
-	list_add_tail(&inst->node, &vac_instances);
+	list_add_tail_rcu(&inst->node, &vac_instances);
 	pr_info("instance %u registered: %s, /dev/%s, build %s\n", inst->id,
 		module_name(inst->owner), inst->devname, inst->build_id);
 	if (!vac_default_id &&
@@ -89,7 +92,7 @@ void vac_unregister_instance(struct vac_instance *inst)
 	struct vac_instance *newest = NULL, *i;
 
 	mutex_lock(&vac_lock);
-	list_del(&inst->node);
+	list_del_rcu(&inst->node);
 	vac_sysfs_remove_instance(inst);
 	if (inst->virt_enabled)
 		pr_err("instance %u left with virtualization still enabled\n",
@@ -103,7 +106,7 @@ void vac_unregister_instance(struct vac_instance *inst)
 	pr_info("instance %u unregistered\n", inst->id);
 	mutex_unlock(&vac_lock);
 
-	/* perf callbacks may still be looking at it from NMI context */
+	/* perf, PI wakeup and emergency paths may still look at it (RCU) */
 	synchronize_rcu();
 }
 EXPORT_SYMBOL_GPL(vac_unregister_instance);

@@ -5,7 +5,7 @@
 # done-when 3).
 # lab: modules=vac kvm_amd_1 kvm_amd_2
 # lab: bins=tests/kvmtest
-# lab: timeout=900
+# lab: timeout=2400
 . /lab/lib.sh
 
 RELOADS=${LAB_RELOADS:-100}

@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The VMX lab: vac + kvm_intel_1 + kvm_intel_2 run checked guests on
+# /dev/kvm1, /dev/kvm2 and /dev/kvm; both instances' guests interleave on
+# the one CPU with VPIDs from one allocator; kvm_intel_1 is removed and
+# reloaded 20 times while a kvm_intel_2 guest keeps running; the refusals
+# hold (issue 4, done-when 1-4).
+# lab: machine=bochs cpu=corei7_skylake_x timeout=900
+# lab: modules=vac kvm_intel_1 kvm_intel_2 kvm-intel
+# lab: bins=tests/kvmtest
+. /lab/lib.sh
+
+V=/sys/kernel/vac
+P=/sys/kernel/debug/vac/vpids
+
+devno() {
+	set -- $(stat -c '%t %T' "$1")
+	printf '%d:%d' "0x$1" "0x$2"
+}
+
+wait_vms() {
+	local i=0
+	while [ "$(cat $V/instances/$1/vms)" != "$2" ]; do
+		i=$((i + 1))
+		[ $i -lt 200 ] || return 1
+		sleep 0.1
+	done
+}
+
+step "load vac and two VMX instances"
+lab_load vac
+lab_load kvm_intel_1
+lab_load kvm_intel_2
+check "vac owns Intel virtualization" test "$(cat $V/vendor)" = intel
+for n in 1 2; do
+	check "instance $n: /dev/kvm$n is the char device vac reports" \
+		test "$(devno /dev/kvm$n)" = "$(cat $V/instances/$n/dev)"
+	for p in ept vpid unrestricted_guest; do
+		check "instance $n: $p=Y" grep -q Y /sys/module/kvm_intel_$n/parameters/$p
+	done
+done
+
+step "the KVM API test on every node"
+for node in /dev/kvm1 /dev/kvm2 /dev/kvm; do
+	check "2000 checked exits on $node" kvmtest -q -n 2000 $node
+done
+
+step "both instances' guests interleave on the one CPU"
+kvmtest -n 500 -t 10 -p 2 -c 0 /dev/kvm1 >/tmp/g1 2>&1 &
+p1=$!
+kvmtest -n 500 -t 10 -p 2 -c 0 /dev/kvm2 >/tmp/g2 2>&1 &
+p2=$!
+: >/tmp/vpids
+while kill -0 $p1 2>/dev/null || kill -0 $p2 2>/dev/null; do
+	cat $P >>/tmp/vpids
+	echo -- >>/tmp/vpids
+	sleep 0.5
+done
+wait $p1; r1=$?
+wait $p2; r2=$?
+cat /tmp/g1 /tmp/g2
+check "the instance 1 guest passed every check" test $r1 = 0
+check "the instance 2 guest passed every check" test $r2 = 0
+for n in 1 2; do
+	check "instance $n made progress in every interval" \
+		awk '/progress/ { n++; if ($6 + 0 <= 0) bad++ } END { exit !(n >= 3 && !bad) }' /tmp/g$n
+done
+check "both instances' guests held VPIDs" sh -c 'grep -q instance=1 /tmp/vpids && grep -q instance=2 /tmp/vpids'
+check "no VPID was held by both instances" \
+	awk '/vpid=/ { if ($1 in owner && owner[$1] != $2) { print "shared " $1; bad++ } owner[$1] = $2 }
+	     END { exit bad != 0 }' /tmp/vpids
+check "VPIDs are returned when the VMs are gone" sh -c "! grep -q vpid= $P"
+
+step "remove and reload kvm_intel_1 20 times under a running kvm_intel_2 guest"
+kvmtest -n 500 -t 100000 -p 2 -c 0 /dev/kvm2 >/tmp/long 2>&1 &
+guest=$!
+check "it is running" wait_vms 2 1
+i=0
+while [ $i -lt 20 ]; do
+	i=$((i + 1))
+	rmmod kvm_intel_1 || die "reload $i: rmmod kvm_intel_1 failed"
+	modprobe kvm_intel_1 || die "reload $i: modprobe kvm_intel_1 failed"
+	kill -0 $guest 2>/dev/null || die "reload $i: the kvm2 guest died"
+done
+check "the reloaded kvm_intel_1 runs a checked guest" kvmtest -q -n 500 /dev/kvm1
+
+step "refusals"
+expect_fail "rmmod kvm_intel_2 is refused while its VM lives" rmmod kvm_intel_2
+expect_fail "rmmod vac is refused while instances exist" rmmod vac
+expect_fail "stock kvm_intel does not load next to vac" modprobe kvm_intel
+check "...and the kernel log says why" sh -c "dmesg | grep -q 'vac: refusing to load stock kvm'"
+
+kill -TERM $guest
+wait $guest
+rc=$?
+tail -2 /tmp/long
+check "the kvm2 guest finished correctly" test $rc = 0
+check "it made progress in every interval" \
+	awk '/progress/ { n++; if ($6 + 0 <= 0) bad++ } END { exit !(n >= 2 && !bad) }' /tmp/long
+
+step "unload"
+check "instances unload" rmmod kvm_intel_1 kvm_intel_2
+check "vac unloads" rmmod vac
