@@ -115,7 +115,8 @@ if [ "$(cat "$tree/.mkvm-key" 2>/dev/null)" != "$key" ]; then
 	rm -rf "$work/inst"
 fi
 srcver=$(sed -n 's/^VERSION = //p; s/^PATCHLEVEL = //p; s/^SUBLEVEL = //p' "$tree/Makefile" | paste -sd.)
-mkvm_version=$(sed -n "s/^ *version: *'\([^']*\)'.*/\1/p" "$top/meson.build" | head -1)
+# multikvm's version: from the environment (DKMS), else meson.build
+mkvm_version=${MULTIKVM_VERSION:-$(sed -n "s/^ *version: *'\([^']*\)'.*/\1/p" "$top/meson.build" 2>/dev/null | head -1)}
 
 # --- vac.ko -----------------------------------------------------------------
 say "building vac.ko"
