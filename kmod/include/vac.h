@@ -69,6 +69,10 @@ struct vac_instance {
 	atomic_t vms;
 	atomic_t vcpus;
 
+	/* reported mitigation state, see vac_report_*(); 0 = not reported */
+	int l1tf;				/* enum vmx_l1d_flush_state + 1 */
+	int itlb_multihit;			/* 1 vulnerable, 2 mitigated */
+
 	/* private to vac */
 	struct list_head node;
 	struct list_head virt_node;
@@ -102,6 +106,17 @@ static inline void vac_vcpu_put(void)
 {
 	__this_cpu_write(vac_running_instance, NULL);
 }
+
+/*
+ * The core kernel's mitigation state for KVM (l1tf_vmx_mitigation,
+ * itlb_multihit_kvm_mitigation, shown in /sys/devices/system/cpu/
+ * vulnerabilities/) is one global: instances report theirs to vac, which
+ * publishes the least mitigated loaded instance's, so the host is never
+ * described as better protected than its weakest instance, and one
+ * instance's unload does not reset it for the others.
+ */
+void vac_report_l1tf(struct vac_instance *inst, int vmx_l1d_flush_state);
+void vac_report_itlb_multihit(struct vac_instance *inst, bool mitigated);
 
 /* User-return MSRs: one list of MSRs and one per-CPU cache for everybody. */
 int vac_add_user_return_msr(u32 msr);

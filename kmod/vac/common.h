@@ -37,6 +37,9 @@ extern unsigned int vac_default_id;
 struct vac_instance *vac_find_instance(unsigned int id);
 int vac_set_default(unsigned int id);
 
+/* mitigations.c; vac_lock held */
+void vac_mitigations_update(void);
+
 /* virt.c */
 int vac_virt_init(void);
 void vac_virt_exit(void);

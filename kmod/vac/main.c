@@ -76,6 +76,7 @@ int vac_register_instance(struct vac_instance *inst)
 	if (r)
 		goto out;
 	list_add_tail_rcu(&inst->node, &vac_instances);
+	vac_mitigations_update();
 	pr_info("instance %u registered: %s, /dev/%s, build %s\n", inst->id,
 		module_name(inst->owner), inst->devname, inst->build_id);
 	if (!vac_default_id &&
@@ -94,6 +95,7 @@ void vac_unregister_instance(struct vac_instance *inst)
 	mutex_lock(&vac_lock);
 	list_del_rcu(&inst->node);
 	vac_sysfs_remove_instance(inst);
+	vac_mitigations_update();
 	if (inst->virt_enabled)
 		pr_err("instance %u left with virtualization still enabled\n",
 		       inst->id);
