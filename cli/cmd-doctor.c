@@ -220,7 +220,7 @@ check_stock_kvm (Tally *t, gboolean vac_loaded)
       found = paths[i];
   if (!found)
     report (t, "FAIL", "stock KVM kept from autoloading", "no multikvm.conf in modprobe.d",
-            "install dist/modprobe.d/multikvm.conf as /usr/lib/modprobe.d/multikvm.conf");
+            "meson install -C build (prefix /usr) installs /usr/lib/modprobe.d/multikvm.conf");
   else
     {
       g_autoptr(GString) missing = g_string_new (NULL);
@@ -237,7 +237,7 @@ check_stock_kvm (Tally *t, gboolean vac_loaded)
           g_autofree char *msg = g_strdup_printf ("%s lacks blacklist/install lines for%s",
                                                   found, missing->str);
           report (t, "FAIL", "stock KVM kept from autoloading", msg,
-                  "reinstall dist/modprobe.d/multikvm.conf");
+                  "reinstall it: meson install -C build (prefix /usr)");
         }
       else
         report (t, "ok", "stock KVM kept from autoloading", found, NULL);
@@ -263,6 +263,8 @@ check_apparmor (Tally *t)
   g_autofree char *en = NULL;
   static const char *const qemu[] = { "/etc/apparmor.d/abstractions/libvirt-qemu.d/multikvm", NULL };
   static const char *const virtd[] = { "/etc/apparmor.d/local/usr.sbin.libvirtd", NULL };
+  static const char *const virtd_d[] = {
+    "/etc/apparmor.d/local/usr.sbin.libvirtd.d/multikvm", NULL };
 
   if (!g_file_get_contents (p, &en, NULL, NULL) || g_ascii_toupper (g_strstrip (en)[0]) != 'Y')
     {
@@ -270,11 +272,17 @@ check_apparmor (Tally *t)
       return;
     }
   check_file (t, "AppArmor libvirt-qemu rules", qemu, "/dev/kvm[0-9]*", FALSE,
-              "install dist/apparmor/multikvm as " "/etc/apparmor.d/abstractions/libvirt-qemu.d/"
-              "multikvm and systemctl reload apparmor");
-  check_file (t, "AppArmor libvirtd rules", virtd, "multikvm-qemu", FALSE,
-              "append dist/apparmor/usr.sbin.libvirtd to /etc/apparmor.d/local/usr.sbin.libvirtd "
+              "meson install -C build (prefix /usr) installs "
+              "/etc/apparmor.d/abstractions/libvirt-qemu.d/multikvm; then systemctl reload apparmor");
+  /* libvirtd's profile includes only local/usr.sbin.libvirtd: our drop-in
+   * directory must be included from there, and hold our rules. */
+  check_file (t, "AppArmor libvirtd include", virtd, "usr.sbin.libvirtd.d", FALSE,
+              "add 'include if exists <local/usr.sbin.libvirtd.d>' to "
+              "/etc/apparmor.d/local/usr.sbin.libvirtd (a live meson install does) "
               "and systemctl reload apparmor");
+  check_file (t, "AppArmor libvirtd rules", virtd_d, "multikvm-qemu", FALSE,
+              "meson install -C build (prefix /usr) installs "
+              "/etc/apparmor.d/local/usr.sbin.libvirtd.d/multikvm; then systemctl reload apparmor");
 }
 
 static char *
@@ -468,7 +476,7 @@ cmd_doctor (CliGlobal *g, int argc, char **argv)
   check_domains (&t, g);
   check_qemu (&t);
   check_file (&t, "udev rule", udev, "kvm[0-9]*", FALSE,
-              "install dist/udev/60-multikvm.rules as /usr/lib/udev/rules.d/60-multikvm.rules, "
+              "meson install -C build (prefix /usr) installs the udev rule 60-multikvm.rules, "
               "then udevadm control --reload && udevadm trigger");
   check_stock_kvm (&t, st.inv->abi != 0);
   check_apparmor (&t);

@@ -125,7 +125,10 @@ check "retire with record refused" 4 "$M" retire 2
 expect '1 domains recorded \(web1\)' err
 check "retire --timeout" 1 "$M" retire 1 --wait --timeout 1
 expect 'timed out' err
-( sleep 0.3; echo 1 > "$vac/instances/1/vms"; sleep 0.3; echo 0 > "$vac/instances/1/vms" ) &
+# The "kernel" changes vms atomically, as sysfs reads are: a plain
+# truncate-and-write could be read half-done (empty) by the waiting CLI.
+set_vms() { echo "$1" > "$vac/instances/1/vms.new" && mv "$vac/instances/1/vms.new" "$vac/instances/1/vms"; }
+( sleep 0.3; set_vms 1; sleep 0.3; set_vms 0 ) &
 check "retire --wait" 0 "$M" retire 1 --wait
 wait
 expect 'instance 1: 2 VMs running.*waiting' out
@@ -165,7 +168,7 @@ expect 'fix: ' out
 # doctor: a host with everything installed
 H=$T/host
 mkdir -p "$H/etc/libvirt/hooks/qemu.d" "$H/usr/lib/udev/rules.d" "$H/usr/lib/modprobe.d" \
-    "$H/etc/apparmor.d/abstractions/libvirt-qemu.d" "$H/etc/apparmor.d/local"
+    "$H/etc/apparmor.d/abstractions/libvirt-qemu.d" "$H/etc/apparmor.d/local/usr.sbin.libvirtd.d"
 cat > "$H/etc/libvirt/qemu.conf" <<'EOS'
 # cgroup_device_acl = [ "/dev/null" ]
 cgroup_device_acl = [
@@ -182,13 +185,16 @@ for m in kvm kvm_amd kvm_intel; do
 done > "$H/usr/lib/modprobe.d/multikvm.conf"
 mkdir -p "$T/sys/module/apparmor/parameters"; echo Y > "$T/sys/module/apparmor/parameters/enabled"
 echo '/dev/kvm[0-9]* rw,' > "$H/etc/apparmor.d/abstractions/libvirt-qemu.d/multikvm"
-echo '/usr/bin/multikvm-qemu PUx,' > "$H/etc/apparmor.d/local/usr.sbin.libvirtd"
+echo 'include if exists <local/usr.sbin.libvirtd.d>' > "$H/etc/apparmor.d/local/usr.sbin.libvirtd"
+echo '/usr/bin/multikvm-qemu PUx,' > "$H/etc/apparmor.d/local/usr.sbin.libvirtd.d/multikvm"
 check "doctor on an installed host (no libvirt)" 0 "$M" -c "test:///$T/nonexistent.xml" doctor
 expect '^ok +cgroup_device_acl' out
 expect '^ok +libvirt hook' out
 expect '^ok +udev rule' out
 expect '^ok +stock KVM kept from autoloading' out
 expect '^ok +AppArmor libvirt-qemu rules' out
+expect '^ok +AppArmor libvirtd include' out
+expect '^ok +AppArmor libvirtd rules' out
 expect '^warn +domain emulators' out
 expect '^ok +QEMU -accel kvm,device=|^FAIL +QEMU' out
 sed -i 's|"/dev/kvm3"||' "$H/etc/libvirt/qemu.conf"
