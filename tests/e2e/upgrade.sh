@@ -18,7 +18,21 @@ export PATH=$B/cli:$PATH
 # If anything fails, the console log (kept by the harness) gets libvirtd's
 # log and every domain's serial output.
 dump_logs() {
-	local f
+	local f d pid t
+	# What each domain and its QEMU threads were doing: libvirt's state
+	# (running/paused and why) and every thread's kernel stack (a vCPU
+	# stuck in KVM shows kvm_* frames).
+	echo "=== LOG-BEGIN domain states"
+	for d in A B C D E F; do
+		[ -f /tmp/e2e/$d.xml ] || continue
+		echo "$d: $(virsh domstate --reason $d 2>&1)"
+		pid=$(cat /run/libvirt/qemu/$d.pid 2>/dev/null) || continue
+		for t in /proc/$pid/task/*; do
+			echo "  $d thread $(basename $t) $(cat $t/comm 2>/dev/null): $(cut -d' ' -f3 $t/stat 2>/dev/null)"
+			sed 's/^/      /' $t/stack 2>/dev/null | head -12
+		done
+	done
+	echo "=== LOG-END domain states"
 	for f in /var/log/libvirt/libvirtd.log /var/log/libvirt/qemu/*.log /tmp/e2e/*.serial; do
 		[ -f "$f" ] || continue
 		echo "=== LOG-BEGIN $f"
