@@ -28,9 +28,20 @@ dump_logs() {
 		echo "$d: $(virsh domstate --reason $d 2>&1)"
 		pid=$(cat /run/libvirt/qemu/$d.pid 2>/dev/null) || continue
 		for t in /proc/$pid/task/*; do
-			echo "  $d thread $(basename $t) $(cat $t/comm 2>/dev/null): $(cut -d' ' -f3 $t/stat 2>/dev/null)"
+			echo "  $d thread $(basename $t) $(cat $t/comm 2>/dev/null): state $(sed 's/.*) //' $t/stat 2>/dev/null | cut -d' ' -f1)"
 			sed 's/^/      /' $t/stack 2>/dev/null | head -12
 		done
+	done
+	# Which exits the VMs are taking, twice a second apart (a vCPU that
+	# runs but makes no progress shows one counter racing).
+	for t in 1 2; do
+		for f in /sys/kernel/debug/kvm[0-9]*/*/exits /sys/kernel/debug/kvm[0-9]*/*/io_exits \
+			 /sys/kernel/debug/kvm[0-9]*/*/pf_taken /sys/kernel/debug/kvm[0-9]*/*/pf_fixed \
+			 /sys/kernel/debug/kvm[0-9]*/*/irq_exits /sys/kernel/debug/kvm[0-9]*/*/tlb_flush \
+			 /sys/kernel/debug/kvm[0-9]*/*/signal_exits; do
+			[ -r "$f" ] && echo "  sample $t: $f = $(cat $f)"
+		done
+		sleep 1
 	done
 	echo "=== LOG-END domain states"
 	for f in /var/log/libvirt/libvirtd.log /var/log/libvirt/qemu/*.log /tmp/e2e/*.serial; do
