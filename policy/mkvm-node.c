@@ -34,35 +34,15 @@ mkvm_inventory_find_by_stat (const MkvmInventory *inv, const struct stat *st)
 gboolean
 mkvm_node_check (const MkvmInventory *inv, const char *path, guint id, GError **error)
 {
-  MkvmInstance *inst;
-  struct stat st;
+  guint found;
 
-  if (path == NULL || stat (path, &st) < 0)
-    {
-      int e = errno;
-      g_set_error (error, MKVM_ERROR, MKVM_ERROR_DEVICE, "device %s: %s",
-                   path ? path : "(none)", g_strerror (e));
-      return FALSE;
-    }
-  if (!S_ISCHR (st.st_mode))
-    {
-      g_set_error (error, MKVM_ERROR, MKVM_ERROR_DEVICE,
-                   "device %s is not a character device", path);
-      return FALSE;
-    }
-  inst = mkvm_inventory_find_by_stat (inv, &st);
-  if (inst == NULL)
-    {
-      g_set_error (error, MKVM_ERROR, MKVM_ERROR_DEVICE,
-                   "device %s (%u:%u) is not the node of any KVM instance",
-                   path, major (st.st_rdev), minor (st.st_rdev));
-      return FALSE;
-    }
-  if (inst->id != id)
+  if (!mkvm_inventory_check_device (inv, path, &found, error))
+    return FALSE;
+  if (found != id)
     {
       g_set_error (error, MKVM_ERROR, MKVM_ERROR_DEVICE,
                    "device %s is the node of instance %u, not of instance %u",
-                   path, inst->id, id);
+                   path, found, id);
       return FALSE;
     }
   return TRUE;
