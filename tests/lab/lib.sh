@@ -108,3 +108,19 @@ if [ $$ = 1 ] && [ "$LAB_MACHINE" = bochs ]; then
 		chmod 755 /lab/busybox
 	fi
 fi
+
+# lab_devno NODE: "major:minor" of a char device, in decimal (as vac's sysfs)
+lab_devno() {
+	set -- $(stat -c '%t %T' "$1")
+	printf '%d:%d' "0x$1" "0x$2"
+}
+
+# lab_wait_vms ID N: wait up to 20 s until vac counts N VMs on instance ID
+lab_wait_vms() {
+	local i=0
+	while [ "$(cat /sys/kernel/vac/instances/$1/vms)" != "$2" ]; do
+		i=$((i + 1))
+		[ $i -lt 200 ] || return 1
+		sleep 0.1
+	done
+}

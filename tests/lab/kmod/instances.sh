@@ -8,22 +8,6 @@
 
 V=/sys/kernel/vac
 
-# devno NODE: "major:minor" of a char device, in decimal
-devno() {
-	set -- $(stat -c '%t %T' "$1")
-	printf '%d:%d' "0x$1" "0x$2"
-}
-
-# wait_vms ID N: wait (up to 10 s) until instance ID has N VMs
-wait_vms() {
-	local i=0
-	while [ "$(cat $V/instances/$1/vms)" != "$2" ]; do
-		i=$((i + 1))
-		[ $i -lt 100 ] || return 1
-		sleep 0.1
-	done
-}
-
 step "load vac and two instances"
 lab_load vac
 lab_load kvm_amd_1
@@ -34,13 +18,13 @@ for n in 1 2; do
 	d=$V/instances/$n
 	check "instance $n: module kvm_amd_$n" test "$(cat $d/module)" = "kvm_amd_$n"
 	check "instance $n: /dev/kvm$n is the char device vac reports" \
-		test "$(devno /dev/kvm$n)" = "$(cat $d/dev)"
+		test "$(lab_devno /dev/kvm$n)" = "$(cat $d/dev)"
 	check "instance $n: no VMs yet" test "$(cat $d/vms) $(cat $d/vcpus)" = "0 0"
 	check "instance $n: has a build identity" grep -q ' ' $d/build_id
 done
 check "instance 2 was built after instance 1" \
 	test "$(cat $V/instances/2/build_time)" -ge "$(cat $V/instances/1/build_time)"
-check "/dev/kvm is vac's (10:232)" test "$(devno /dev/kvm)" = 10:232
+check "/dev/kvm is vac's (10:232)" test "$(lab_devno /dev/kvm)" = 10:232
 check "the first instance loaded is the default" test "$(cat $V/default_instance)" = 1
 
 step "the KVM API test on every node"
@@ -55,12 +39,12 @@ for n in 1 2; do
 	check "default is now $n" test "$(cat $V/default_instance)" = $n
 	kvmtest -q -n 100 -H -1 /dev/kvm &
 	pid=$!
-	check "a VM opened through /dev/kvm lands on instance $n" wait_vms $n 1
+	check "a VM opened through /dev/kvm lands on instance $n" lab_wait_vms $n 1
 	check "...and not on instance $other" test "$(cat $V/instances/$other/vms)" = 0
 	check "...with its vCPU counted" test "$(cat $V/instances/$n/vcpus)" = 1
 	kill $pid
 	wait $pid
-	check "instance $n has no VM once it exits" wait_vms $n 0
+	check "instance $n has no VM once it exits" lab_wait_vms $n 0
 done
 expect_fail "an unknown default is refused" sh -c "echo 7 >$V/default_instance"
 expect_fail "a malformed default is refused" sh -c "echo ../1 >$V/default_instance"
@@ -69,7 +53,7 @@ check "the default did not change" test "$(cat $V/default_instance)" = 2
 step "refusals"
 kvmtest -q -n 100 -H -1 /dev/kvm2 &
 pid=$!
-check "a VM is open on instance 2" wait_vms 2 1
+check "a VM is open on instance 2" lab_wait_vms 2 1
 expect_fail "rmmod kvm_amd_2 is refused while its VM lives" rmmod kvm_amd_2
 expect_fail "rmmod vac is refused while instances exist" rmmod vac
 expect_fail "stock kvm_amd does not load next to vac" modprobe kvm_amd

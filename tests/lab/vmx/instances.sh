@@ -13,20 +13,6 @@
 V=/sys/kernel/vac
 P=/sys/kernel/debug/vac/vpids
 
-devno() {
-	set -- $(stat -c '%t %T' "$1")
-	printf '%d:%d' "0x$1" "0x$2"
-}
-
-wait_vms() {
-	local i=0
-	while [ "$(cat $V/instances/$1/vms)" != "$2" ]; do
-		i=$((i + 1))
-		[ $i -lt 200 ] || return 1
-		sleep 0.1
-	done
-}
-
 VULN=/sys/devices/system/cpu/vulnerabilities
 step "load vac and two VMX instances (1 mitigated, 2 not)"
 lab_load vac
@@ -41,7 +27,7 @@ check "iTLB multihit is reported for the unmitigated instance 2" grep -q "KVM: V
 check "vac owns Intel virtualization" test "$(cat $V/vendor)" = intel
 for n in 1 2; do
 	check "instance $n: /dev/kvm$n is the char device vac reports" \
-		test "$(devno /dev/kvm$n)" = "$(cat $V/instances/$n/dev)"
+		test "$(lab_devno /dev/kvm$n)" = "$(cat $V/instances/$n/dev)"
 	for p in ept vpid unrestricted_guest; do
 		check "instance $n: $p=Y" grep -q Y /sys/module/kvm_intel_$n/parameters/$p
 	done
@@ -81,7 +67,7 @@ check "VPIDs are returned when the VMs are gone" sh -c "! grep -q vpid= $P"
 step "remove and reload kvm_intel_1 20 times under a running kvm_intel_2 guest"
 kvmtest -n 500 -t 100000 -p 2 -c 0 /dev/kvm2 >/tmp/long 2>&1 &
 guest=$!
-check "it is running" wait_vms 2 1
+check "it is running" lab_wait_vms 2 1
 i=0
 while [ $i -lt 20 ]; do
 	i=$((i + 1))
