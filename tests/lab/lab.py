@@ -4,7 +4,9 @@
 initramfs holding the modules and programs a scenario needs, run the
 scenario, and report one verdict.  Two machines:
 
-  qemu   (SVM, the default) QEMU TCG, -cpu EPYC (svm + npt)
+  qemu   (SVM, the default) QEMU TCG, -cpu EPYC (svm + npt): Debian's QEMU
+         rebuilt with the fixes in tests/lab/qemu/ (scripts/setup-qemu),
+         else the host's with a warning
   bochs  (VMX, `# lab: machine=bochs` or `vmx=yes`) Bochs with a VMX-capable
          CPU model (default corei7_skylake_x), booted by syslinux from a FAT
          disk image built without root or loop devices (scripts/setup-bochs)
@@ -266,6 +268,21 @@ def megabytes(text):
     return int(m.group(1)) * (1024 if m.group(2) == "G" else 1)
 
 
+def find_qemu(args):
+    """Return the SVM lab's QEMU: --qemu, else our cached build of Debian's
+    QEMU with tests/lab/qemu/series applied (scripts/setup-qemu), else the
+    host's, which races on vCPU 0's state and now and then livelocks a
+    nested guest on CPU 0 (see the patch there)."""
+    if args.qemu:
+        return args.qemu
+    cur = os.path.join(args.cache_dir, "qemu", "cur")
+    if os.path.isfile(os.path.join(cur, ".complete")):
+        return os.path.join(cur, "bin", "qemu-system-x86_64")
+    log("warning: no lab QEMU built by scripts/setup-qemu; using the host's, "
+        "whose vCPU 0 race can livelock nested guests on CPU 0")
+    return "qemu-system-x86_64"
+
+
 def find_bochs(args):
     """Return (path, legacy, models): our cached Bochs 3.0 build, else
     Debian's 2.7 package (legacy: built with the debugger, no display-less
@@ -401,7 +418,7 @@ def run(args):
             console, emulator = None, "QEMU"
             append = (f"console=ttyS0 panic=-1 oops=panic rdinit=/init loglevel=6 "
                       f"printk.time=1 {extra}mkvm.nonce={nonce}")
-            cmd = [args.qemu, "-accel", "tcg", "-cpu", cpu, "-smp", smp, "-m", mem,
+            cmd = [find_qemu(args), "-accel", "tcg", "-cpu", cpu, "-smp", smp, "-m", mem,
                    "-kernel", kernel, "-initrd", cpio, "-append", append,
                    "-display", "none", "-serial", "stdio", "-monitor", "none",
                    "-no-reboot", "-nic", "none"]
@@ -606,7 +623,9 @@ def main():
     ap.add_argument("--module", action="append", help="extra module")
     ap.add_argument("--cpu", default=None)
     ap.add_argument("--timeout", type=float, default=None)
-    ap.add_argument("--qemu", default="qemu-system-x86_64")
+    ap.add_argument("--qemu", default=None,
+                    help="QEMU binary (default: the cached lab build from "
+                    "scripts/setup-qemu, else qemu-system-x86_64)")
     ap.add_argument("--machine", choices=["qemu", "bochs"], default=None,
                     help="override the scenario's machine (qemu: SVM, bochs: VMX)")
     ap.add_argument("--bochs", default=None,
