@@ -124,3 +124,36 @@ lab_wait_vms() {
 		sleep 0.1
 	done
 }
+
+# lab_vm_report: for every VM of every KVM (stock and instances), its exit
+# counters sampled twice a second apart, then 0.2 s of kvm_exit events: a
+# guest that runs without progress shows exits racing with io_exits flat; a
+# kvm_exit RIP in the lab kernel's own text (0xffff...) means the emulator
+# put the host's state into the guest's VMCB (docs/lab.md, the vCPU 0 race).
+lab_vm_report() {
+	local t d s l ev tr=/sys/kernel/tracing
+	for t in 1 2; do
+		for d in /sys/kernel/debug/kvm*/*-*; do
+			[ -d "$d" ] || continue
+			l="vm $d (sample $t):"
+			for s in exits io_exits halt_exits irq_exits pf_taken pf_fixed pf_emulate; do
+				[ -r "$d/$s" ] && l="$l $s=$(cat "$d/$s")"
+			done
+			echo "$l"
+		done
+		[ $t = 2 ] || sleep 1
+	done
+	[ -d $tr/events ] || mount -t tracefs none $tr 2>/dev/null || return 0
+	for ev in $tr/events/kvm*/kvm_exit; do
+		[ -d "$ev" ] && echo 1 >"$ev/enable"
+	done
+	echo >$tr/trace
+	echo 1 >$tr/tracing_on
+	sleep 0.2
+	echo 0 >$tr/tracing_on
+	grep -m 8 kvm_exit $tr/trace
+	for ev in $tr/events/kvm*/kvm_exit; do
+		[ -d "$ev" ] && echo 0 >"$ev/enable"
+	done
+	echo >$tr/trace
+}

@@ -28,6 +28,12 @@ run() {
 		cat $A >>$samples
 		echo "--" >>$samples
 		sleep 0.2
+		i=$((i + 1))
+		if [ $i -ge $((SECONDS_EACH * 5 + 300)) ]; then
+			cat /tmp/out1.$3 /tmp/out2.$3
+			lab_vm_report
+			die "$3: the guests did not finish within $((SECONDS_EACH + 60)) s"
+		fi
 	done
 	wait $p1; r1=$?
 	wait $p2; r2=$?
