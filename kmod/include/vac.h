@@ -61,6 +61,9 @@ struct vac_instance {
 	/* VMX posted-interrupt wakeup vector: wake this instance's vCPUs */
 	void (*pi_wakeup)(void);
 
+	/* on Hyper-V: its TSC page changed (process context, vac_lock held) */
+	void (*hv_tsc_changed)(void);
+
 	/* perf guest callbacks for the vCPU this instance runs on this CPU */
 	unsigned int (*perf_state)(void);
 	unsigned long (*perf_get_ip)(void);

@@ -58,6 +58,10 @@ void vac_sysfs_remove_instance(struct vac_instance *inst);
 int vac_perf_init(void);
 void vac_perf_exit(void);
 
+/* hyperv.c: the Hyper-V TSC change callback slot */
+void vac_hyperv_init(void);
+void vac_hyperv_exit(void);
+
 /* uret.c */
 int vac_uret_init(void);
 void vac_uret_exit(void);

@@ -192,6 +192,7 @@ static int __init vac_init(void)
 	r = vac_dev_init();
 	if (r)
 		goto err_dev;
+	vac_hyperv_init();
 	vac_debugfs_init();
 	pr_info("loaded (%s, ABI %d)\n", vac_vendor->name, VAC_ABI);
 	return 0;
@@ -214,6 +215,7 @@ err_vendor:
 static void __exit vac_exit(void)
 {
 	vac_debugfs_exit();
+	vac_hyperv_exit();
 	vac_dev_exit();
 	vac_sysfs_exit();
 	vac_perf_exit();
