@@ -32,17 +32,10 @@ dump_logs() {
 			sed 's/^/      /' $t/stack 2>/dev/null | head -12
 		done
 	done
-	# Which exits the VMs are taking, twice a second apart (a vCPU that
-	# runs but makes no progress shows one counter racing).
-	for t in 1 2; do
-		for f in /sys/kernel/debug/kvm[0-9]*/*/exits /sys/kernel/debug/kvm[0-9]*/*/io_exits \
-			 /sys/kernel/debug/kvm[0-9]*/*/pf_taken /sys/kernel/debug/kvm[0-9]*/*/pf_fixed \
-			 /sys/kernel/debug/kvm[0-9]*/*/irq_exits /sys/kernel/debug/kvm[0-9]*/*/tlb_flush \
-			 /sys/kernel/debug/kvm[0-9]*/*/signal_exits; do
-			[ -r "$f" ] && echo "  sample $t: $f = $(cat $f)"
-		done
-		sleep 1
-	done
+	# Which exits the VMs are taking, twice a second apart, and where
+	# their vCPUs are (lib.sh): a vCPU that runs without progress shows
+	# one counter racing.
+	lab_vm_report
 	echo "=== LOG-END domain states"
 	for f in /var/log/libvirt/libvirtd.log /var/log/libvirt/qemu/*.log /tmp/e2e/*.serial; do
 		[ -f "$f" ] || continue
