@@ -415,10 +415,12 @@ def run(args):
             cmd, console, emulator = bochs_command(work, args, kernel, cpio, nonce,
                                                    cpu, smp, megabytes(mem), extra)
         else:
-            console, emulator = None, "QEMU"
+            qemu = find_qemu(args)
+            console, emulator = None, ("QEMU, lab build" if qemu.startswith(
+                os.path.join(args.cache_dir, "qemu")) else f"QEMU {qemu}")
             append = (f"console=ttyS0 panic=-1 oops=panic rdinit=/init loglevel=6 "
                       f"printk.time=1 {extra}mkvm.nonce={nonce}")
-            cmd = [find_qemu(args), "-accel", "tcg", "-cpu", cpu, "-smp", smp, "-m", mem,
+            cmd = [qemu, "-accel", "tcg", "-cpu", cpu, "-smp", smp, "-m", mem,
                    "-kernel", kernel, "-initrd", cpio, "-append", append,
                    "-display", "none", "-serial", "stdio", "-monitor", "none",
                    "-no-reboot", "-nic", "none"]
