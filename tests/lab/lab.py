@@ -269,18 +269,18 @@ def megabytes(text):
 
 
 def find_qemu(args):
-    """Return the SVM lab's QEMU: --qemu, else our cached build of Debian's
-    QEMU with tests/lab/qemu/series applied (scripts/setup-qemu), else the
-    host's, which races on vCPU 0's state and now and then livelocks a
-    nested guest on CPU 0 (see the patch there)."""
+    """Return (path, label) of the SVM lab's QEMU: --qemu, else our cached
+    build of Debian's QEMU with tests/lab/qemu/series applied
+    (scripts/setup-qemu), else the host's, which races on vCPU 0's state
+    and now and then livelocks a nested guest on CPU 0 (see the patch)."""
     if args.qemu:
-        return args.qemu
+        return args.qemu, f"QEMU {args.qemu}"
     cur = os.path.join(args.cache_dir, "qemu", "cur")
     if os.path.isfile(os.path.join(cur, ".complete")):
-        return os.path.join(cur, "bin", "qemu-system-x86_64")
+        return os.path.join(cur, "bin", "qemu-system-x86_64"), "QEMU, lab build"
     log("warning: no lab QEMU built by scripts/setup-qemu; using the host's, "
         "whose vCPU 0 race can livelock nested guests on CPU 0")
-    return "qemu-system-x86_64"
+    return "qemu-system-x86_64", "QEMU qemu-system-x86_64"
 
 
 def find_bochs(args):
@@ -415,9 +415,8 @@ def run(args):
             cmd, console, emulator = bochs_command(work, args, kernel, cpio, nonce,
                                                    cpu, smp, megabytes(mem), extra)
         else:
-            qemu = find_qemu(args)
-            console, emulator = None, ("QEMU, lab build" if qemu.startswith(
-                os.path.join(args.cache_dir, "qemu")) else f"QEMU {qemu}")
+            qemu, emulator = find_qemu(args)
+            console = None
             append = (f"console=ttyS0 panic=-1 oops=panic rdinit=/init loglevel=6 "
                       f"printk.time=1 {extra}mkvm.nonce={nonce}")
             cmd = [qemu, "-accel", "tcg", "-cpu", cpu, "-smp", smp, "-m", mem,

@@ -144,16 +144,14 @@ lab_vm_report() {
 		[ $t = 2 ] || sleep 1
 	done
 	[ -d $tr/events ] || mount -t tracefs none $tr 2>/dev/null || return 0
-	for ev in $tr/events/kvm*/kvm_exit; do
-		[ -d "$ev" ] && echo 1 >"$ev/enable"
-	done
 	echo >$tr/trace
-	echo 1 >$tr/tracing_on
-	sleep 0.2
-	echo 0 >$tr/tracing_on
-	grep -m 8 kvm_exit $tr/trace
-	for ev in $tr/events/kvm*/kvm_exit; do
-		[ -d "$ev" ] && echo 0 >"$ev/enable"
+	for t in 1 0; do
+		for ev in $tr/events/kvm*/kvm_exit; do
+			[ -d "$ev" ] && echo $t >"$ev/enable"
+		done
+		echo $t >$tr/tracing_on
+		[ $t = 0 ] || sleep 0.2
 	done
+	grep -m 8 kvm_exit $tr/trace
 	echo >$tr/trace
 }
