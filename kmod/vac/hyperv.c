@@ -12,7 +12,11 @@
 #include <asm/hypervisor.h>
 #include <asm/mshyperv.h>
 
-static bool vac_hv_cb_set;
+static bool vac_on_hyperv(void)
+{
+	return IS_ENABLED(CONFIG_HYPERV) &&
+	       hypervisor_is_type(X86_HYPER_MS_HYPERV);
+}
 
 /* From Hyper-V's re-enlightenment work item: process context. */
 static void vac_hv_tsc_changed(void)
@@ -28,16 +32,12 @@ static void vac_hv_tsc_changed(void)
 
 void vac_hyperv_init(void)
 {
-	if (!IS_ENABLED(CONFIG_HYPERV) ||
-	    !hypervisor_is_type(X86_HYPER_MS_HYPERV))
-		return;
-	set_hv_tscchange_cb(vac_hv_tsc_changed);
-	vac_hv_cb_set = true;
+	if (vac_on_hyperv())
+		set_hv_tscchange_cb(vac_hv_tsc_changed);
 }
 
 void vac_hyperv_exit(void)
 {
-	if (vac_hv_cb_set)
+	if (vac_on_hyperv())
 		clear_hv_tscchange_cb();
-	vac_hv_cb_set = false;
 }
