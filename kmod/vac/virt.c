@@ -10,11 +10,11 @@
  * shutdown/reboot and the crash-time emergency disable have one owner here.
  */
 #include "common.h"
+#include "compat.h"
 
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
 #include <linux/module.h>
-#include <linux/syscore_ops.h>
 #include <linux/smp.h>
 #include <asm/reboot.h>
 
@@ -186,13 +186,13 @@ static void vac_shutdown_cpu(void *ign)
  * others went through hotplug); shutdown disables virtualization
  * everywhere, e.g. so that INIT is not blocked for the firmware.
  */
-static int vac_suspend(void *data)
+static int vac_suspend(void)
 {
 	vac_shutdown_cpu(NULL);
 	return 0;
 }
 
-static void vac_resume(void *data)
+static void vac_resume(void)
 {
 	struct vac_instance *inst;
 
@@ -202,22 +202,14 @@ static void vac_resume(void *data)
 			       inst->id);
 }
 
-static void vac_shutdown(void *data)
+static void vac_shutdown(void)
 {
 	pr_info("exiting hardware virtualization\n");
 	vac_rebooting = true;
 	on_each_cpu(vac_shutdown_cpu, NULL, 1);
 }
 
-static const struct syscore_ops vac_syscore_ops = {
-	.suspend = vac_suspend,
-	.resume = vac_resume,
-	.shutdown = vac_shutdown,
-};
-
-static struct syscore vac_syscore = {
-	.ops = &vac_syscore_ops,
-};
+VAC_SYSCORE(vac_syscore, vac_suspend, vac_resume, vac_shutdown);
 
 /* Crash, kexec, NMI shootdown: the single emergency slot of the kernel. */
 static void vac_emergency_disable_cpu(void)
@@ -235,7 +227,7 @@ int vac_virt_init(void)
 	if (r < 0)
 		return r;
 	vac_online_state = r;
-	register_syscore(&vac_syscore);
+	vac_register_syscore(&vac_syscore);
 	cpu_emergency_register_virt_callback(vac_emergency_disable_cpu);
 	return 0;
 }
@@ -243,6 +235,6 @@ int vac_virt_init(void)
 void vac_virt_exit(void)
 {
 	cpu_emergency_unregister_virt_callback(vac_emergency_disable_cpu);
-	unregister_syscore(&vac_syscore);
+	vac_unregister_syscore(&vac_syscore);
 	cpuhp_remove_state(vac_online_state);
 }
