@@ -1,23 +1,37 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# kmod/build.sh — build vac.ko and the KVM instance modules (kvm_amd_N,
-# kvm_intel_N) out of tree.
+# kmod/build.sh — build vac.ko and KVM instance modules (kvm_amd_N,
+# kvm_intel_N) out of tree, against one kernel's headers.
 #
-# The instances are produced from the distribution's linux-source-6.12
-# tarball plus the patch series in kmod/series, re-applied whenever the
-# tarball, the series or a patch changes; no kernel source is kept in the
-# repository.  vac.ko is built first: the instances link against its
-# Module.symvers.  Instances are built one after another, so their build
-# times order them (newest build = last built).
+# An instance is KVM from a Debian linux-source-6.12 point release (6.12.95
+# or newer: the running kernel's own, or a newer one), with multikvm's patch
+# series and any operator hotfix patches, built against the *running*
+# kernel's headers.  KVM's own headers (kvm_host.h, kvm_types.h, uapi
+# kvm.h, asm/kvm_host.h, kvm-x86-ops.h, trace events, ...) come from the
+# instance's source; core-kernel headers from the kernel's; kmod/compat/
+# bridges the differences (docs/releases.md).  Nothing is kept in the
+# repository: the tree is extracted and patched again whenever the source,
+# the series or a patch changes.
 #
-# usage: kmod/build.sh [--kernel-build DIR] [--source TARBALL] [--out DIR]
-#                      [--work DIR] [--instances "amd:1 amd:2 intel:1"]
-#                      [--jobs N] [--keep-going-on-warnings]
+# usage: kmod/build.sh [--kernel-build DIR] [--source FILE] [--patch FILE]...
+#                      [--instances "amd:1 intel:2"] [--out DIR] [--work DIR]
+#                      [--no-vac [--vac-symvers FILE]] [--jobs N]
+#                      [--keep-going-on-warnings]
+#
+#   --kernel-build DIR  the kernel's build directory (/lib/modules/R/build)
+#   --source FILE       linux-source-6.12: the .deb or the .tar.xz in it
+#   --patch FILE        a hotfix applied after the series (repeatable, in
+#                       order); it may change only what the tree holds
+#   --instances LIST    vendor:id pairs, id 1..999 (default amd:1 amd:2
+#                       amd:3 intel:1 intel:2); "" builds vac.ko only
+#   --no-vac            do not build vac.ko; the instances link against
+#                       --vac-symvers (default: <work>/vac/Module.symvers)
 #
 # Defaults come from the kernel cache filled by scripts/setup
 # ($MULTIKVM_CACHE_DIR or <repo>/.cache, kernel/cur).  The build fails on
-# any compiler, objtool or modpost warning.
+# any compiler, objtool or modpost warning.  Next to each module,
+# <module>.build holds its build identity (key=value lines).
 set -euo pipefail
 
 kmod=$(cd "$(dirname "$0")" && pwd)
@@ -27,18 +41,24 @@ cache=${MULTIKVM_CACHE_DIR:-$top/.cache}
 die() { printf 'kmod/build.sh: error: %s\n' "$*" >&2; exit 1; }
 say() { printf 'kmod: %s\n' "$*"; }
 
-kbuild= source= out= work= jobs=$(nproc) strict=1
+kbuild= source= out= work= jobs=$(nproc) strict=1 build_vac=1 vac_symvers=
+hotfixes=()
 instances="amd:1 amd:2 amd:3 intel:1 intel:2"
 while [ $# -gt 0 ]; do
+	[ $# -ge 2 ] || case "$1" in --no-vac|--keep-going-on-warnings|-h|--help) ;;
+		*) die "$1 needs a value (see --help)" ;; esac
 	case "$1" in
 	--kernel-build) kbuild=$2; shift 2 ;;
 	--source) source=$2; shift 2 ;;
+	--patch) hotfixes+=("$2"); shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--work) work=$2; shift 2 ;;
 	--instances) instances=$2; shift 2 ;;
 	--jobs|-j) jobs=$2; shift 2 ;;
+	--no-vac) build_vac=0; shift ;;
+	--vac-symvers) vac_symvers=$2; shift 2 ;;
 	--keep-going-on-warnings) strict=0; shift ;;
-	-h|--help) sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,36p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
 done
@@ -46,12 +66,14 @@ done
 if [ -z "$kbuild" ] || [ -z "$source" ]; then
 	kc=$cache/kernel/cur
 	[ -f "$kc/.complete" ] || die "no kernel cache in $kc; run scripts/setup or pass --kernel-build and --source"
-	rel=$(cat "$kc/release")
-	: "${kbuild:=$kc/root/lib/modules/$rel/build}"
+	: "${kbuild:=$kc/root/lib/modules/$(cat "$kc/release")/build}"
 	: "${source:=$kc/root/usr/src/linux-source-6.12.tar.xz}"
 fi
 [ -f "$kbuild/Makefile" ] || die "'$kbuild' is not a kernel build directory (no Makefile)"
-[ -f "$source" ] || die "kernel source tarball '$source' not found"
+[ -f "$source" ] || die "kernel source '$source' not found"
+for p in ${hotfixes[@]+"${hotfixes[@]}"}; do
+	[ -f "$p" ] || die "hotfix patch '$p' not found"
+done
 : "${out:=$PWD/kmod-out}"
 : "${work:=$out/../kmod-work}"
 mkdir -p "$out" "$work"
@@ -70,10 +92,14 @@ log=$work/build.log
 : >"$log"
 # run_make DESCRIPTION make-args...: quiet unless it fails or warns.
 run_make() {
-	local what=$1 rc=0
+	local what=$1 rc=0 sym
 	shift
 	make -s -C "$kbuild" -j"$jobs" "$@" >"$work/make.out" 2>&1 || rc=$?
 	cat "$work/make.out" >>"$log"
+	# A core-kernel symbol the newer KVM needs and this kernel lacks: say
+	# so by name instead of leaving a module that cannot load.
+	sym=$(sed -n 's/.*modpost: "\([^"]*\)" \[.*\] undefined!.*/\1/p' "$work/make.out" | sort -u | paste -sd' ')
+	[ -z "$sym" ] || die "$what needs core-kernel symbol(s) $sym, which kernel $krel does not export: build it from an older KVM source or run a newer kernel (docs/releases.md)"
 	if [ $rc -ne 0 ]; then
 		cat "$work/make.out" >&2
 		die "building $what failed (full log: $log)"
@@ -83,72 +109,172 @@ run_make() {
 		[ $strict -eq 0 ] || die "building $what produced warnings (full log: $log)"
 	fi
 }
+krel=$(make -s -C "$kbuild" kernelrelease 2>/dev/null || basename "$(dirname "$kbuild")")
 
-# --- the patched tree ------------------------------------------------------
+# --- the source --------------------------------------------------------------
+# A .deb is linux-source-6.12 itself; a tarball may sit in a dpkg -x tree
+# (as in the kernel cache) whose changelog gives the Debian version.
+src_abs=$(readlink -f "$source")
+case "$src_abs" in
+*.deb)
+	src_debver=$(dpkg-deb -f "$src_abs" Version 2>/dev/null) ||
+		die "'$source' is not a Debian package"
+	[ "$(dpkg-deb -f "$src_abs" Package)" = linux-source-6.12 ] ||
+		die "'$source' is $(dpkg-deb -f "$src_abs" Package), not linux-source-6.12"
+	src_tar() { dpkg-deb --fsys-tarfile "$src_abs" | tar -xO ./usr/src/linux-source-6.12.tar.xz; }
+	;;
+*.tar.xz)
+	chlog=$(dirname "$src_abs")/../share/doc/linux-source-6.12/changelog.Debian.gz
+	src_debver=$( { zcat "$chlog" 2>/dev/null || true; } | head -1 | sed -n 's/^[^(]*(\([^)]*\)).*/\1/p')
+	: "${src_debver:=$(basename "$src_abs")}"
+	src_tar() { cat "$src_abs"; }
+	;;
+*) die "'$source' is neither a linux-source-6.12 .deb nor a .tar.xz" ;;
+esac
+
+# What an instance takes from the source (kmod/kvm-paths): KVM, its own
+# headers and the Makefile.  Core-kernel headers come from --kernel-build.
+mapfile -t kvm_paths < <(grep -v -e '^#' -e '^[[:space:]]*$' "$kmod/kvm-paths")
+
+# --- the series, with per-release variants ----------------------------------
+# kmod/patches/NAME is written against the newest supported release;
+# kmod/patches/<6.12.N>/NAME is NAME as it applies to releases up to 6.12.N
+# (down to the next older variant).  A source takes, for each patch, the
+# variant of the oldest release >= its own, else the main one.
 mapfile -t patches < <(grep -v -e '^#' -e '^[[:space:]]*$' "$kmod/series")
-key=$( {
-	stat -c '%n %s %Y' "$(readlink -f "$source")"
-	cat "$kmod/series"
-	for p in "${patches[@]}"; do cat "$kmod/patches/$p"; done
-} | sha256sum | cut -c1-16)
 series_hash=$( {
-	cat "$kmod/series"
+	cat "$kmod/series" "$kmod/kvm-paths"
 	for p in "${patches[@]}"; do cat "$kmod/patches/$p"; done
+	find "$kmod/patches" -mindepth 2 -name '*.patch' | LC_ALL=C sort | xargs -r cat
 } | sha256sum | cut -c1-8)
+patch_for() {	# patch_for NAME SUBLEVEL -> path
+	local name=$1 sub=$2 d best=
+	for d in "$kmod"/patches/6.12.*/; do
+		[ -f "$d$name" ] || continue
+		d=${d%/}
+		local dsub=${d##*.}
+		if [ "$dsub" -ge "$sub" ] && { [ -z "$best" ] || [ "$dsub" -lt "${best##*.}" ]; }; then
+			best=$d
+		fi
+	done
+	echo "${best:-$kmod/patches}/$name"
+}
 
-tree=$work/tree
-if [ "$(cat "$tree/.mkvm-key" 2>/dev/null)" != "$key" ]; then
-	say "extracting KVM from $(basename "$source") and applying ${#patches[@]} patches"
-	rm -rf "$tree.new" "$tree"
+hotfix_ids=()
+for p in ${hotfixes[@]+"${hotfixes[@]}"}; do
+	hotfix_ids+=("$(basename "$p")@$(sha256sum <"$p" | cut -c1-8)")
+done
+hotfix_list=${hotfix_ids[*]+"${hotfix_ids[*]}"}
+
+key=$( {
+	stat -c '%s %Y' "$src_abs"
+	echo "$src_abs $series_hash ${hotfix_list:-}"
+	cat "$kmod/series" "$kmod/kvm-paths"
+	for p in "${patches[@]}"; do cat "$kmod/patches/$p"; done
+	find "$kmod/patches" -mindepth 2 -name '*.patch' | LC_ALL=C sort | xargs -r cat
+} | sha256sum | cut -c1-16)
+
+tree=$work/tree-$key
+if [ ! -f "$tree/.mkvm-key" ]; then
+	rm -rf "$tree.new" "$work"/tree-*
 	mkdir -p "$tree.new"
-	tar -xJf "$source" -C "$tree.new" --strip-components=1 \
-		linux-source-6.12/arch/x86/kvm linux-source-6.12/virt/kvm \
-		linux-source-6.12/include/trace/events/kvm.h \
-		linux-source-6.12/Makefile
+	say "extracting KVM from $(basename "$source")"
+	src_tar | tar -xJ -C "$tree.new" --strip-components=1 \
+		"${kvm_paths[@]/#/linux-source-6.12/}" ||
+		die "'$source' does not hold a Linux 6.12 KVM tree"
+	sub=$(sed -n 's/^SUBLEVEL = //p' "$tree.new/Makefile")
+	ver=$(sed -n 's/^VERSION = //p; s/^PATCHLEVEL = //p' "$tree.new/Makefile" | paste -sd.)
+	[ "$ver" = 6.12 ] || die "'$source' is Linux $ver.$sub; multikvm's series is for 6.12"
+	[ "$sub" -ge 95 ] || die "'$source' is Linux 6.12.$sub; the series supports 6.12.95 and newer"
+	say "applying ${#patches[@]} patches for 6.12.$sub${hotfix_list:+ and hotfixes $hotfix_list}"
 	for p in "${patches[@]}"; do
-		patch -d "$tree.new" -p1 -N -F0 -s --no-backup-if-mismatch \
-			-i "$kmod/patches/$p" >>"$log" 2>&1 ||
-			die "patch $p does not apply cleanly to $(basename "$source") (see $log)"
+		f=$(patch_for "$p" "$sub")
+		patch -d "$tree.new" -p1 -N -F0 -s --no-backup-if-mismatch -i "$f" >>"$log" 2>&1 ||
+			die "patch $p does not apply to KVM 6.12.$sub (${f#"$top"/}); rebase the series onto it with kmod/devtree.sh (docs/releases.md)"
+	done
+	# Hotfixes: checked whole before any is applied, so that a refusal
+	# names the file and hunk and leaves nothing half done.
+	for p in ${hotfixes[@]+"${hotfixes[@]}"}; do
+		if ! o=$(patch -d "$tree.new" -p1 -N -F0 --dry-run --no-backup-if-mismatch -i "$p" 2>&1); then
+			why=$(printf '%s\n' "$o" | awk '
+				/^patching file / { f = $3 }
+				/^can.t find file to patch/ { print "a file outside KVM (an instance carries only arch/x86/kvm, virt/kvm and KVM'"'"'s own headers)"; exit }
+				/^Hunk #[0-9]+ FAILED/ { print f ": hunk #" substr($2, 2) " " $3 " " $4 " " $5; exit }
+				/Reversed .* patch detected/ { print f ": already applied (reversed patch)"; exit }
+				END { }')
+			die "hotfix $(basename "$p") does not apply to KVM 6.12.$sub + the series: ${why:-$(printf '%s' "$o" | tail -1)}"
+		fi
+		patch -d "$tree.new" -p1 -N -F0 -s --no-backup-if-mismatch -i "$p" >>"$log" 2>&1
 	done
 	echo "$key" >"$tree.new/.mkvm-key"
 	mv "$tree.new" "$tree"
-	rm -rf "$work/inst"
 fi
 srcver=$(sed -n 's/^VERSION = //p; s/^PATCHLEVEL = //p; s/^SUBLEVEL = //p' "$tree/Makefile" | paste -sd.)
 # multikvm's version: from the environment (DKMS), else meson.build
 mkvm_version=${MULTIKVM_VERSION:-$(sed -n "s/^ *version: *'\([^']*\)'.*/\1/p" "$top/meson.build" 2>/dev/null | head -1)}
 
 # --- vac.ko -----------------------------------------------------------------
-say "building vac.ko"
-# A fresh copy: a file removed from kmod/vac must not linger in the build.
-rm -rf "$work/vac"
-mkdir -p "$work/vac"
-cp -a "$kmod/vac/." "$work/vac/"
-run_make vac.ko M="$work/vac" MKVM_INCLUDE="$kmod/include" modules
-strip --strip-debug -o "$out/vac.ko" "$work/vac/vac.ko"
+if [ $build_vac -eq 1 ]; then
+	say "building vac.ko against $krel"
+	# A fresh copy: a file removed from kmod/vac must not linger in the build.
+	rm -rf "$work/vac"
+	mkdir -p "$work/vac"
+	cp -a "$kmod/vac/." "$work/vac/"
+	run_make vac.ko M="$work/vac" MKVM_INCLUDE="$kmod/include" modules
+	strip --strip-debug -o "$out/vac.ko" "$work/vac/vac.ko"
+	vac_symvers=$work/vac/Module.symvers
+fi
+: "${vac_symvers:=$work/vac/Module.symvers}"
+[ -z "$instances" ] || [ -f "$vac_symvers" ] ||
+	die "no vac Module.symvers at $vac_symvers (build vac.ko first, or pass --vac-symvers)"
+
+# --- the compat layer: what this KVM needs from this kernel -----------------
+[ -z "$instances" ] ||
+	MKVM_JOBS=$jobs "$kmod/compat/check.sh" "$kbuild" "$tree" "$work/compat" "$srcver" "$krel" ||
+	exit 1
 
 # --- instances --------------------------------------------------------------
 for i in $instances; do
 	vendor=${i%%:*} n=${i#*:}
 	name=kvm_${vendor}_$n
 	idir=$work/inst/$name
-	if [ ! -d "$idir" ]; then
+	if [ "$(cat "$idir/.mkvm-key" 2>/dev/null)" != "$key" ]; then
+		rm -rf "$idir"
 		mkdir -p "$work/inst"
 		cp -al "$tree" "$idir"
 	fi
 	# The build identity: read by the instance when it registers with vac.
+	now=$(date +%s)
 	cat >"$idir/arch/x86/kvm/mkvm-build.h.new" <<-EOF
 	/* Generated by kmod/build.sh */
-	#define MKVM_BUILD_ID "$srcver $mkvm_version $series_hash"
-	#define MKVM_BUILD_TIME $(date +%s)ULL
+	#define MKVM_BUILD {						\\
+		.id = "$src_debver $mkvm_version $series_hash${hotfix_list:+ +${hotfix_list// / +}}", \\
+		.time = ${now}ULL,					\\
+		.kvm_version = "$srcver",				\\
+		.kvm_source = "$src_debver",				\\
+		.multikvm_version = "$mkvm_version",			\\
+		.series = "$series_hash",				\\
+		.patches = "${hotfix_list:-}",				\\
+		.kernel = "$krel",					\\
+	}
 	EOF
 	mv "$idir/arch/x86/kvm/mkvm-build.h.new" "$idir/arch/x86/kvm/mkvm-build.h"
-	say "building $name.ko"
-	run_make "$name.ko" M="$idir/arch/x86/kvm" KVM_VENDOR="$vendor" KVM_INSTANCE="$n" \
+	cp "$work/compat/mkvm-compat-have.h" "$idir/arch/x86/kvm/mkvm-compat-have.h.new"
+	mv "$idir/arch/x86/kvm/mkvm-compat-have.h.new" "$idir/arch/x86/kvm/mkvm-compat-have.h"
+	say "building $name.ko: KVM $srcver ($src_debver)${hotfix_list:+ + $hotfix_list} against $krel"
+	run_make "$name.ko (KVM $srcver)" M="$idir/arch/x86/kvm" KVM_VENDOR="$vendor" KVM_INSTANCE="$n" \
 		MKVM_INCLUDE="$kmod/include" \
-		KBUILD_EXTRA_SYMBOLS="$work/vac/Module.symvers" modules
+		KBUILD_EXTRA_SYMBOLS="$vac_symvers" modules
 	# Without debug info, as distributions install modules (the work
 	# directory keeps the full one for debugging).
 	strip --strip-debug -o "$out/$name.ko" "$idir/arch/x86/kvm/$name.ko"
+	cat >"$out/$name.build" <<-EOF
+	kvm_version=$srcver
+	kvm_source=$src_debver
+	multikvm_version=$mkvm_version
+	series=$series_hash
+	patches=${hotfix_list:-}
+	kernel=$krel
+	EOF
 done
-say "modules in $out: $(cd "$out" && ls ./*.ko | xargs -n1 basename | paste -sd' ')"
+say "modules in $out: $(cd "$out" && ls ./*.ko 2>/dev/null | xargs -rn1 basename | paste -sd' ')"

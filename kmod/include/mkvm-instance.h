@@ -30,4 +30,7 @@
 /* kvm -> kvm2: trace systems (TRACE_SYSTEM must be a token). */
 #define KVM_INSTANCE_SYM(base)		__KVM_INSTANCE_SYM(base, KVM_INSTANCE)
 
+/* core-kernel definitions a newer KVM needs on an older kernel */
+#include "mkvm-compat.h"
+
 #endif /* MKVM_INSTANCE_H */

@@ -30,6 +30,22 @@ enum vac_vendor {
 };
 
 /*
+ * Which KVM an instance runs (kmod/build.sh writes it into the instance):
+ * KVM from one linux-source-6.12 point release, multikvm's series and any
+ * operator hotfixes, built against one kernel.
+ */
+struct vac_build {
+	const char *id;			/* "<kvm_source> <multikvm> <series>[ +hotfix...]" */
+	u64 time;			/* seconds since the epoch */
+	const char *kvm_version;	/* upstream version of the KVM source: "6.12.117" */
+	const char *kvm_source;		/* Debian version of linux-source-6.12 */
+	const char *multikvm_version;
+	const char *series;		/* hash of the patch series */
+	const char *patches;		/* hotfixes: "name@sha8 ...", "" for none */
+	const char *kernel;		/* release built against */
+};
+
+/*
  * What an instance tells vac about itself.  The instance owns the memory;
  * fields above "private" are set before vac_register_instance() and not
  * changed afterwards (except the counters).
@@ -41,8 +57,7 @@ struct vac_instance {
 	const char *devname;			/* "kvm2" */
 	dev_t dev;				/* of /dev/kvmN */
 	const struct file_operations *fops;	/* /dev/kvm opens routed here */
-	const char *build_id;
-	u64 build_time;				/* seconds since the epoch */
+	struct vac_build build;
 
 	/*
 	 * Per-CPU callbacks, run on the CPU concerned with interrupts off,

@@ -77,8 +77,10 @@ int vac_register_instance(struct vac_instance *inst)
 		goto out;
 	list_add_tail_rcu(&inst->node, &vac_instances);
 	vac_mitigations_update();
-	pr_info("instance %u registered: %s, /dev/%s, build %s\n", inst->id,
-		module_name(inst->owner), inst->devname, inst->build_id);
+	pr_info("instance %u registered: %s, /dev/%s, KVM %s%s%s (%s) built against %s\n",
+		inst->id, module_name(inst->owner), inst->devname,
+		inst->build.kvm_version, *inst->build.patches ? " + " : "",
+		inst->build.patches, inst->build.id, inst->build.kernel);
 	if (!vac_default_id &&
 	    (!default_instance || default_instance == inst->id))
 		vac_set_default(inst->id);

@@ -92,8 +92,14 @@ VAC_INST_ATTR(vendor, "%s", inst->vendor == VAC_VENDOR_AMD ? "amd" : "intel");
 VAC_INST_ATTR(module, "%s", module_name(inst->owner));
 VAC_INST_ATTR(devname, "%s", inst->devname);
 VAC_INST_ATTR(dev, "%u:%u", MAJOR(inst->dev), MINOR(inst->dev));
-VAC_INST_ATTR(build_id, "%s", inst->build_id);
-VAC_INST_ATTR(build_time, "%llu", inst->build_time);
+VAC_INST_ATTR(build_id, "%s", inst->build.id);
+VAC_INST_ATTR(build_time, "%llu", inst->build.time);
+VAC_INST_ATTR(kvm_version, "%s", inst->build.kvm_version);
+VAC_INST_ATTR(kvm_source, "%s", inst->build.kvm_source);
+VAC_INST_ATTR(multikvm_version, "%s", inst->build.multikvm_version);
+VAC_INST_ATTR(series, "%s", inst->build.series);
+VAC_INST_ATTR(patches, "%s", inst->build.patches);
+VAC_INST_ATTR(kernel, "%s", inst->build.kernel);
 VAC_INST_ATTR(load_time, "%llu", inst->load_time);
 VAC_INST_ATTR(vms, "%d", atomic_read(&inst->vms));
 VAC_INST_ATTR(vcpus, "%d", atomic_read(&inst->vcpus));
@@ -106,6 +112,12 @@ static struct attribute *vac_inst_attrs[] = {
 	&inst_dev_attr.attr,
 	&inst_build_id_attr.attr,
 	&inst_build_time_attr.attr,
+	&inst_kvm_version_attr.attr,
+	&inst_kvm_source_attr.attr,
+	&inst_multikvm_version_attr.attr,
+	&inst_series_attr.attr,
+	&inst_patches_attr.attr,
+	&inst_kernel_attr.attr,
 	&inst_load_time_attr.attr,
 	&inst_vms_attr.attr,
 	&inst_vcpus_attr.attr,
