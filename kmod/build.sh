@@ -38,6 +38,7 @@ kmod=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$kmod")
 cache=${MULTIKVM_CACHE_DIR:-$top/.cache}
 
+. "$kmod/lib.sh"
 die() { printf 'kmod/build.sh: error: %s\n' "$*" >&2; exit 1; }
 say() { printf 'kmod: %s\n' "$*"; }
 
@@ -121,44 +122,22 @@ case "$src_abs" in
 		die "'$source' is not a Debian package"
 	[ "$(dpkg-deb -f "$src_abs" Package)" = linux-source-6.12 ] ||
 		die "'$source' is $(dpkg-deb -f "$src_abs" Package), not linux-source-6.12"
-	src_tar() { dpkg-deb --fsys-tarfile "$src_abs" | tar -xO ./usr/src/linux-source-6.12.tar.xz; }
 	;;
 *.tar.xz)
 	chlog=$(dirname "$src_abs")/../share/doc/linux-source-6.12/changelog.Debian.gz
 	src_debver=$( { zcat "$chlog" 2>/dev/null || true; } | head -1 | sed -n 's/^[^(]*(\([^)]*\)).*/\1/p')
 	: "${src_debver:=$(basename "$src_abs")}"
-	src_tar() { cat "$src_abs"; }
 	;;
 *) die "'$source' is neither a linux-source-6.12 .deb nor a .tar.xz" ;;
 esac
 
-# What an instance takes from the source (kmod/kvm-paths): KVM, its own
-# headers and the Makefile.  Core-kernel headers come from --kernel-build.
-mapfile -t kvm_paths < <(grep -v -e '^#' -e '^[[:space:]]*$' "$kmod/kvm-paths")
-
-# --- the series, with per-release variants ----------------------------------
-# kmod/patches/NAME is written against the newest supported release;
-# kmod/patches/<6.12.N>/NAME is NAME as it applies to releases up to 6.12.N
-# (down to the next older variant).  A source takes, for each patch, the
-# variant of the oldest release >= its own, else the main one.
-mapfile -t patches < <(grep -v -e '^#' -e '^[[:space:]]*$' "$kmod/series")
+# --- the series, with per-release variants (kmod/lib.sh) ---------------------
+mapfile -t patches < <(mkvm_series)
 series_hash=$( {
-	cat "$kmod/series" "$kmod/kvm-paths"
+	cat "$kmod/series"
 	for p in "${patches[@]}"; do cat "$kmod/patches/$p"; done
 	find "$kmod/patches" -mindepth 2 -name '*.patch' | LC_ALL=C sort | xargs -r cat
 } | sha256sum | cut -c1-8)
-patch_for() {	# patch_for NAME SUBLEVEL -> path
-	local name=$1 sub=$2 d best=
-	for d in "$kmod"/patches/6.12.*/; do
-		[ -f "$d$name" ] || continue
-		d=${d%/}
-		local dsub=${d##*.}
-		if [ "$dsub" -ge "$sub" ] && { [ -z "$best" ] || [ "$dsub" -lt "${best##*.}" ]; }; then
-			best=$d
-		fi
-	done
-	echo "${best:-$kmod/patches}/$name"
-}
 
 hotfix_ids=()
 for p in ${hotfixes[@]+"${hotfixes[@]}"}; do
@@ -179,16 +158,15 @@ if [ ! -f "$tree/.mkvm-key" ]; then
 	rm -rf "$tree.new" "$work"/tree-*
 	mkdir -p "$tree.new"
 	say "extracting KVM from $(basename "$source")"
-	src_tar | tar -xJ -C "$tree.new" --strip-components=1 \
-		"${kvm_paths[@]/#/linux-source-6.12/}" ||
+	mkvm_extract "$src_abs" "$tree.new" ||
 		die "'$source' does not hold a Linux 6.12 KVM tree"
-	sub=$(sed -n 's/^SUBLEVEL = //p' "$tree.new/Makefile")
+	sub=$(mkvm_sublevel "$tree.new")
 	ver=$(sed -n 's/^VERSION = //p; s/^PATCHLEVEL = //p' "$tree.new/Makefile" | paste -sd.)
 	[ "$ver" = 6.12 ] || die "'$source' is Linux $ver.$sub; multikvm's series is for 6.12"
 	[ "$sub" -ge 95 ] || die "'$source' is Linux 6.12.$sub; the series supports 6.12.95 and newer"
 	say "applying ${#patches[@]} patches for 6.12.$sub${hotfix_list:+ and hotfixes $hotfix_list}"
 	for p in "${patches[@]}"; do
-		f=$(patch_for "$p" "$sub")
+		f=$(mkvm_patch_for "$p" "$sub")
 		patch -d "$tree.new" -p1 -N -F0 -s --no-backup-if-mismatch -i "$f" >>"$log" 2>&1 ||
 			die "patch $p does not apply to KVM 6.12.$sub (${f#"$top"/}); rebase the series onto it with kmod/devtree.sh (docs/releases.md)"
 	done
