@@ -20,7 +20,9 @@
 #                      [--keep-going-on-warnings]
 #
 #   --kernel-build DIR  the kernel's build directory (/lib/modules/R/build)
-#   --source FILE       linux-source-6.12: the .deb or the .tar.xz in it
+#   --source FILE       linux-source-6.12: the .deb or the .tar.xz in it; or
+#                       a release in the kernel cache (cur, newest, or a
+#                       Debian version such as 6.12.111-1~deb12u1)
 #   --patch FILE        a hotfix applied after the series (repeatable, in
 #                       order); it may change only what the tree holds
 #   --instances LIST    vendor:id pairs, id 1..999 (default amd:1 amd:2
@@ -59,11 +61,15 @@ while [ $# -gt 0 ]; do
 	--no-vac) build_vac=0; shift ;;
 	--vac-symvers) vac_symvers=$2; shift 2 ;;
 	--keep-going-on-warnings) strict=0; shift ;;
-	-h|--help) sed -n '3,36p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,/^set -euo/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
 done
 
+# --source cur|newest|<Debian version>: a release in the kernel cache.
+if [ -n "$source" ] && [ ! -e "$source" ] && [ -f "$cache/kernel/$source/.complete-source" ]; then
+	source=$cache/kernel/$source/root/usr/src/linux-source-6.12.tar.xz
+fi
 if [ -z "$kbuild" ] || [ -z "$source" ]; then
 	kc=$cache/kernel/cur
 	[ -f "$kc/.complete" ] || die "no kernel cache in $kc; run scripts/setup or pass --kernel-build and --source"

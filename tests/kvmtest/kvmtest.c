@@ -233,7 +233,10 @@ static void usage(FILE *f)
 		"  -p, --progress S   print a progress line every S seconds\n"
 		"  -H, --hold S       after the run, keep the VM open for S seconds\n"
 		"                     (-1: until SIGTERM/SIGINT)\n"
-		"  -q, --quiet        print only failures\n", prog);
+		"  -q, --quiet        print only failures\n"
+		"  -x, --check-extension CAP\n"
+		"                     print what KVM_CHECK_EXTENSION says of capability\n"
+		"                     number CAP on the device, and exit\n", prog);
 }
 
 static volatile sig_atomic_t stop_hold;
@@ -252,6 +255,7 @@ int main(int argc, char **argv)
 		{ "progress", required_argument, NULL, 'p' },
 		{ "hold", required_argument, NULL, 'H' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "check-extension", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -259,11 +263,11 @@ int main(int argc, char **argv)
 	uint64_t exits = 0, batches = 0, last_exits = 0;
 	unsigned long n = 1000;
 	bool quiet = false;
-	int cpu = -1, c;
+	int cpu = -1, c, cap = -1;
 	struct vm vm;
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "n:t:c:p:H:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:t:c:p:H:qx:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			errno = 0;
@@ -300,6 +304,14 @@ int main(int argc, char **argv)
 		case 'q':
 			quiet = true;
 			break;
+		case 'x':
+			errno = 0;
+			cap = (int)strtol(optarg, &end, 10);
+			if (errno || *end || cap < 0) {
+				fprintf(stderr, "%s: --check-extension wants a capability number\n", prog);
+				return 2;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -313,6 +325,19 @@ int main(int argc, char **argv)
 	if (optind < argc) {
 		usage(stderr);
 		return 2;
+	}
+
+	if (cap >= 0) {
+		int fd = open(dev_path, O_RDWR | O_CLOEXEC), r;
+
+		if (fd < 0)
+			fail(2, "cannot open %s: %s", dev_path, strerror(errno));
+		r = ioctl(fd, KVM_CHECK_EXTENSION, cap);
+		if (r < 0)
+			fail(1, "KVM_CHECK_EXTENSION %d on %s: %s", cap, dev_path, strerror(errno));
+		printf("%d\n", r);
+		close(fd);
+		return 0;
 	}
 
 	if (cpu >= 0) {
