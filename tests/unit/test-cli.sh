@@ -7,7 +7,6 @@ M=$1
 SRC=$2
 T=$(mktemp -d /tmp/mkvm-cli-XXXXXX)
 trap 'rm -rf "$T"' EXIT
-n=0 failed=0
 
 export MULTIKVM_SYSFS=$T/sys MULTIKVM_DEVDIR=$T/dev MULTIKVM_RUNDIR=$T/run
 export MULTIKVM_PROC=$T/proc MULTIKVM_POLICY=$SRC/data/policy.xml
@@ -51,24 +50,7 @@ rm -rf "$vac/instances/\${2#kvm_amd_}"
 EOS
 chmod +x "$T/modprobe"
 
-# check NAME EXPECTED_RC COMMAND... ; output in $T/out, stderr in $T/err
-check() {
-    local name=$1 want=$2; shift 2
-    n=$((n + 1))
-    "$@" > "$T/out" 2> "$T/err"
-    local rc=$?
-    if [ "$rc" != "$want" ]; then
-        echo "not ok $n - $name (exit $rc, want $want)"; sed 's/^/#   /' "$T/out" "$T/err"
-        failed=$((failed + 1)); return 1
-    fi
-    echo "ok $n - $name"
-}
-# expect PATTERN FILE: grep -E in out/err of the last check
-expect() {
-    n=$((n + 1))
-    if grep -qE -- "$1" "$T/$2"; then echo "ok $n - $2 has '$1'"
-    else echo "not ok $n - $2 lacks '$1'"; sed 's/^/#   /' "$T/$2"; failed=$((failed + 1)); fi
-}
+. "$SRC/tests/tap.sh"
 
 check "status" 0 "$M" status
 expect '^1 +amd +kvm_amd_1 .* active +standard,hardened +2$' out
