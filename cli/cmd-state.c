@@ -77,6 +77,93 @@ profiles_of (const MkvmPolicy *p, const MkvmInstance *inst)
   return names;
 }
 
+/* "6.12.117" plus each hotfix patch after @sep: "6.12.117+fix-foo.patch";
+ * NULL when vac does not publish the KVM version. */
+static char *
+kvm_label (const MkvmInstance *in, const char *sep)
+{
+  GString *s;
+  if (!in->build.kvm_version)
+    return NULL;
+  s = g_string_new (in->build.kvm_version);
+  for (guint i = 0; in->build.patches && i < in->build.patches->len; i++)
+    {
+      MkvmPatch *p = g_ptr_array_index (in->build.patches, i);
+      g_string_append_printf (s, "%s%s", sep, p->name);
+    }
+  return g_string_free (s, FALSE);
+}
+
+/* The table's KVM cell; a trailing '!' flags a KVM other than the running kernel's. */
+static char *
+kvm_cell (const CliState *st, const MkvmInstance *in)
+{
+  g_autofree char *label = kvm_label (in, "+");
+  if (!label)
+    return g_strdup (in->is_static ? "(static)" : "-");
+  return g_strconcat (label, mkvm_instance_kvm_differs (st->inv, in) ? "!" : "", NULL);
+}
+
+/* "instance 2: KVM 6.12.117 + fix-foo.patch, from ...; ..." (NULL for statics) */
+static char *
+build_line (const CliState *st, const MkvmInstance *in)
+{
+  const MkvmBuild *b = &in->build;
+  g_autofree char *label = kvm_label (in, " + ");
+  GString *s;
+
+  if (in->is_static)
+    return NULL;
+  s = g_string_new (NULL);
+  g_string_printf (s, "instance %u: KVM %s", in->id, label ? label : "unknown");
+  if (b->kvm_source)
+    g_string_append_printf (s, ", from %s", b->kvm_source);
+  if (b->multikvm_version || b->series)
+    g_string_append_printf (s, ", multikvm %s series %s",
+                            b->multikvm_version ? b->multikvm_version : "?",
+                            b->series ? b->series : "?");
+  if (!label && !b->kvm_source && in->build_id)
+    g_string_append_printf (s, " (build %s; this vac does not publish kvm_version)",
+                            in->build_id);
+  if (mkvm_instance_kvm_differs (st->inv, in))
+    {
+      g_autofree char *running = mkvm_release_version (st->inv->kernel_release);
+      g_string_append_printf (s, "; differs from the running kernel's KVM %s", running);
+    }
+  return g_string_free (s, FALSE);
+}
+
+static void
+json_build (JsonBuilder *b, const CliState *st, const MkvmInstance *in)
+{
+  const MkvmBuild *bi = &in->build;
+  json_builder_set_member_name (b, "build");
+  json_builder_begin_object (b);
+  jstr (b, "kvm_version", bi->kvm_version);
+  jstr (b, "kvm_source", bi->kvm_source);
+  jstr (b, "multikvm_version", bi->multikvm_version);
+  jstr (b, "series", bi->series);
+  json_builder_set_member_name (b, "patches");
+  if (bi->patches)
+    {
+      json_builder_begin_array (b);
+      for (guint k = 0; k < bi->patches->len; k++)
+        {
+          MkvmPatch *p = g_ptr_array_index (bi->patches, k);
+          json_builder_begin_object (b);
+          jstr (b, "name", p->name);
+          jstr (b, "sha", p->sha);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+    }
+  else
+    json_builder_add_null_value (b);
+  jstr (b, "kernel", bi->kernel);
+  jbool (b, "differs_from_running_kernel", mkvm_instance_kvm_differs (st->inv, in));
+  json_builder_end_object (b);
+}
+
 static const char *
 state_of (const CliState *st, const MkvmInstance *inst)
 {
@@ -109,6 +196,7 @@ cmd_status (CliGlobal *g, int argc, char **argv)
         json_builder_add_int_value (b, st.inv->default_instance);
       else
         json_builder_add_null_value (b);
+      jstr (b, "kernel_release", st.inv->kernel_release);
       jstr (b, "policy", st.policy->source);
       jstr (b, "default_profile", st.policy->default_profile);
       json_builder_set_member_name (b, "instances");
@@ -126,6 +214,7 @@ cmd_status (CliGlobal *g, int argc, char **argv)
           jstr (b, "device", in->device);
           jstr (b, "dev", dev);
           jstr (b, "build_id", in->build_id);
+          json_build (b, &st, in);
           jint (b, "build_time", in->build_time);
           jint (b, "load_time", in->load_time);
           jint (b, "vms", in->vms);
@@ -163,27 +252,28 @@ cmd_status (CliGlobal *g, int argc, char **argv)
       g_autofree char *def = st.inv->default_instance
                              ? g_strdup_printf ("%u", st.inv->default_instance)
                              : g_strdup ("none");
+      const char *kernel = st.inv->kernel_release ? st.inv->kernel_release : "?";
       if (st.inv->abi)
-        printf ("vac ABI %u, vendor %s, default instance %s; policy %s, default profile %s\n",
-                st.inv->abi, st.inv->vendor ? st.inv->vendor : "?", def,
-                st.policy->source, st.policy->default_profile);
+        printf ("vac ABI %u, vendor %s, default instance %s; kernel %s; policy %s, "
+                "default profile %s\n", st.inv->abi, st.inv->vendor ? st.inv->vendor : "?",
+                def, kernel, st.policy->source, st.policy->default_profile);
       else
-        printf ("vac is not loaded; policy %s, default profile %s\n", st.policy->source,
-                st.policy->default_profile);
-      printf ("%-4s %-6s %-12s %-36s %-20s %-9s %-24s %s\n", "ID", "VENDOR", "MODULE",
-              "BUILD", "LOADED", "STATE", "PROFILES", "VMS");
+        printf ("vac is not loaded; kernel %s; policy %s, default profile %s\n", kernel,
+                st.policy->source, st.policy->default_profile);
+      printf ("%-4s %-6s %-12s %-24s %-20s %-9s %-24s %s\n", "ID", "VENDOR", "MODULE",
+              "KVM", "LOADED", "STATE", "PROFILES", "VMS");
       for (guint i = 0; i < st.inv->instances->len; i++)
         {
           MkvmInstance *in = g_ptr_array_index (st.inv->instances, i);
           g_autoptr(GPtrArray) profs = profiles_of (st.policy, in);
           g_autofree char *loaded = cli_format_time (in->load_time);
+          g_autofree char *kvm = kvm_cell (&st, in);
           g_autofree char *id = g_strdup_printf ("%u%s", in->id,
                                                  in->id == st.inv->default_instance ? "*" : "");
           g_ptr_array_add (profs, NULL);
           g_autofree char *plist = g_strjoinv (",", (char **) profs->pdata);
-          printf ("%-4s %-6s %-12s %-36s %-20s %-9s %-24s %u\n", id,
-                  in->vendor ? in->vendor : "-", in->module ? in->module : "-",
-                  in->build_id ? in->build_id : (in->is_static ? "(static)" : "-"), loaded,
+          printf ("%-4s %-6s %-12s %-24s %-20s %-9s %-24s %u\n", id,
+                  in->vendor ? in->vendor : "-", in->module ? in->module : "-", kvm, loaded,
                   state_of (&st, in), *plist ? plist : "-", in->vms);
         }
       for (guint i = 0; i < st.inv->instances->len; i++)
@@ -191,6 +281,9 @@ cmd_status (CliGlobal *g, int argc, char **argv)
           MkvmInstance *in = g_ptr_array_index (st.inv->instances, i);
           MkvmDrain *d = mkvm_drains_find (st.drains, in->id);
           g_autofree char *since = d ? cli_format_time (d->since) : NULL;
+          g_autofree char *build = build_line (&st, in);
+          if (build)
+            printf ("%s\n", build);
           if (d)
             printf ("instance %u draining since %s: %s\n", in->id, since,
                     d->reason ? d->reason : "");

@@ -13,6 +13,26 @@
 #include "mkvm-wish.h"
 
 static void
+patch_free (gpointer p)
+{
+  MkvmPatch *patch = p;
+  g_free (patch->name);
+  g_free (patch->sha);
+  g_free (patch);
+}
+
+static void
+build_clear (MkvmBuild *b)
+{
+  g_free (b->kvm_version);
+  g_free (b->kvm_source);
+  g_free (b->multikvm_version);
+  g_free (b->series);
+  g_clear_pointer (&b->patches, g_ptr_array_unref);
+  g_free (b->kernel);
+}
+
+static void
 instance_free (gpointer p)
 {
   MkvmInstance *i = p;
@@ -21,6 +41,7 @@ instance_free (gpointer p)
   g_free (i->devname);
   g_free (i->device);
   g_free (i->build_id);
+  build_clear (&i->build);
   g_free (i->device_problem);
   if (i->params)
     g_hash_table_unref (i->params);
@@ -33,6 +54,7 @@ mkvm_inventory_free (MkvmInventory *inv)
   if (!inv)
     return;
   g_free (inv->vendor);
+  g_free (inv->kernel_release);
   g_ptr_array_unref (inv->instances);
   g_free (inv);
 }
@@ -125,6 +147,124 @@ check_device (MkvmInstance *inst)
   inst->device_ok = TRUE;
 }
 
+/* UTF-8 without control characters (C0, DEL, C1); with !@spaces, no space. */
+static gboolean
+plain_text (const char *s, gboolean spaces)
+{
+  if (!g_utf8_validate (s, -1, NULL))
+    return FALSE;
+  for (; *s; s = g_utf8_next_char (s))
+    {
+      gunichar c = g_utf8_get_char (s);
+      if (g_unichar_iscntrl (c) || (!spaces && c == ' '))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+hex8 (const char *s)
+{
+  if (strlen (s) != 8)
+    return FALSE;
+  for (; *s; s++)
+    if (!g_ascii_isxdigit (*s))
+      return FALSE;
+  return TRUE;
+}
+
+static void
+bad_build_attr (const char *dir, const char *name, const char *value, const char *want,
+                GError **error)
+{
+  g_autofree char *shown = g_strndup (value, 80);
+  g_autofree char *esc = g_strescape (shown, NULL);
+  g_set_error (error, MKVM_ERROR, MKVM_ERROR_ABI, "%s/%s is '%s%s': expected %s", dir, name,
+               esc, strlen (value) > 80 ? "..." : "", want);
+}
+
+/*
+ * Optional line of the build identity (newer vac): *out is NULL when the
+ * file is absent, or (unless @keep_empty) the line is empty.  A value longer
+ * than @max bytes, with control characters, not UTF-8 or (with !@spaces)
+ * with a space is an error.
+ */
+static gboolean
+read_build_attr (const char *dir, const char *name, gsize max, gboolean spaces,
+                 gboolean keep_empty, char **out, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autofree char *text = NULL;
+
+  *out = NULL;
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    return TRUE;
+  if (!(text = read_attr (dir, name, error)))
+    return FALSE;
+  if (strlen (text) > max || !plain_text (text, spaces))
+    {
+      g_autofree char *want = g_strdup_printf ("one line of at most %zu bytes without "
+                                               "control characters%s", max,
+                                               spaces ? "" : " or spaces");
+      bad_build_attr (dir, name, text, want, error);
+      return FALSE;
+    }
+  if (*text || keep_empty)
+    *out = g_steal_pointer (&text);
+  return TRUE;
+}
+
+/* "NAME@SHA8 NAME@SHA8 ..." (empty: none); NAME is a file name. */
+static GPtrArray *
+parse_patches (const char *dir, const char *line, GError **error)
+{
+  g_autoptr(GPtrArray) patches = g_ptr_array_new_with_free_func (patch_free);
+  g_auto(GStrv) words = g_strsplit (line, " ", -1);
+
+  for (char **w = words; *w; w++)
+    {
+      char *at = strrchr (*w, '@');
+      g_autofree char *name = at ? g_strndup (*w, at - *w) : NULL;
+      MkvmPatch *patch;
+      if (!**w)
+        continue;
+      if (!name || !*name || strlen (name) > 255 || strchr (name, '/')
+          || strcmp (name, ".") == 0 || strcmp (name, "..") == 0 || !hex8 (at + 1))
+        {
+          bad_build_attr (dir, "patches", *w, "NAME@SHA8 words (NAME a file name, SHA8 "
+                          "8 hex digits)", error);
+          return NULL;
+        }
+      patch = g_new0 (MkvmPatch, 1);
+      patch->name = g_steal_pointer (&name);
+      patch->sha = g_strdup (at + 1);
+      g_ptr_array_add (patches, patch);
+    }
+  return g_steal_pointer (&patches);
+}
+
+static gboolean
+load_build (const char *dir, MkvmBuild *b, GError **error)
+{
+  g_autofree char *patches = NULL;
+
+  if (!read_build_attr (dir, "kvm_version", 64, FALSE, FALSE, &b->kvm_version, error)
+      || !read_build_attr (dir, "kvm_source", 255, TRUE, FALSE, &b->kvm_source, error)
+      || !read_build_attr (dir, "multikvm_version", 64, FALSE, FALSE, &b->multikvm_version,
+                           error)
+      || !read_build_attr (dir, "series", 8, FALSE, FALSE, &b->series, error)
+      || !read_build_attr (dir, "patches", 4095, TRUE, TRUE, &patches, error)
+      || !read_build_attr (dir, "kernel", 64, FALSE, FALSE, &b->kernel, error))
+    return FALSE;
+  if (b->series && !hex8 (b->series))
+    {
+      bad_build_attr (dir, "series", b->series, "8 hex digits", error);
+      return FALSE;
+    }
+  /* a missing file: unknown (NULL); an empty line: none */
+  return !patches || (b->patches = parse_patches (dir, patches, error)) != NULL;
+}
+
 static MkvmInstance *
 load_instance (const char *dir, guint id, GError **error)
 {
@@ -182,6 +322,8 @@ load_instance (const char *dir, guint id, GError **error)
   if (!parse_u64 (vcpus, G_MAXUINT, &v))
     goto num;
   inst->vcpus = v;
+  if (!load_build (dir, &inst->build, error))
+    goto bad;
   inst->device = g_build_filename (mkvm_path_devdir (), inst->devname, NULL);
   inst->params = read_params (inst->module);
   check_device (inst);
@@ -210,6 +352,10 @@ mkvm_inventory_load (const MkvmPolicy *policy, GError **error)
   g_autofree char *instdir = mkvm_path_vac ("instances");
 
   inv->instances = g_ptr_array_new_with_free_func (instance_free);
+  {
+    g_autofree char *sysk = g_build_filename (mkvm_path_proc (), "sys", "kernel", NULL);
+    inv->kernel_release = read_attr (sysk, "osrelease", NULL);
+  }
   if (g_file_test (vac, G_FILE_TEST_IS_DIR))
     {
       g_autofree char *abi = read_attr (vac, "abi", error);
@@ -343,6 +489,26 @@ mkvm_inventory_check_device (const MkvmInventory *inv, const char *path, guint *
   if (out_id)
     *out_id = inst->id;
   return TRUE;
+}
+
+char *
+mkvm_release_version (const char *release)
+{
+  gsize n = release ? strcspn (release, "+-") : 0;
+  g_autofree char *v = n ? g_strndup (release, n) : NULL;
+  if (!v || !g_ascii_isdigit (*v) || !g_ascii_isdigit (v[n - 1]))
+    return NULL;
+  for (const char *c = v; *c; c++)
+    if (!g_ascii_isdigit (*c) && *c != '.')
+      return NULL;
+  return g_steal_pointer (&v);
+}
+
+gboolean
+mkvm_instance_kvm_differs (const MkvmInventory *inv, const MkvmInstance *inst)
+{
+  g_autofree char *running = mkvm_release_version (inv->kernel_release);
+  return running && inst->build.kvm_version && strcmp (running, inst->build.kvm_version) != 0;
 }
 
 /* Y/N/1/0 (any case) compare as booleans; anything else exactly. */

@@ -9,11 +9,41 @@
 G_BEGIN_DECLS
 
 /**
+ * MkvmPatch:
+ * @name: file name of an operator hotfix patch, e.g. "fix-foo.patch"
+ * @sha: the first 8 hex digits of its SHA-256, as vac publishes them
+ */
+typedef struct {
+  char *name;
+  char *sha;
+} MkvmPatch;
+
+/**
+ * MkvmBuild:
+ * What an instance module was built from: sysfs kvm_version ("6.12.117"),
+ * kvm_source ("6.12.117-1~deb12u1" or a tarball name), multikvm_version,
+ * series (8 hex digits), patches and kernel ("6.12.107+deb12-amd64", the
+ * release it was built against).  A field is NULL when vac does not publish
+ * it (older vac) or publishes an empty line: unknown.
+ * @patches: (element-type MkvmPatch) hotfixes applied after the series, in
+ *   order; NULL when unknown, empty when none
+ */
+typedef struct {
+  char *kvm_version;
+  char *kvm_source;
+  char *multikvm_version;
+  char *series;
+  GPtrArray *patches;
+  char *kernel;
+} MkvmBuild;
+
+/**
  * MkvmInstance:
  * @id: 1..999
  * @vendor, @module, @devname, @build_id: from sysfs (may be NULL for statics)
  * @device: device node path, <devdir>/<devname> (or the static declaration)
  * @dev: char device number vac reports (0 for statics: not checked)
+ * @build: what the module was built from (all NULL for statics)
  * @build_time, @load_time: seconds since the epoch (0 when unknown)
  * @vms, @vcpus: live counts from sysfs (0 for statics)
  * @params: (element-type utf8 utf8) /sys/module/<module>/parameters/<name>
@@ -29,6 +59,7 @@ typedef struct {
   char *device;
   dev_t dev;
   char *build_id;
+  MkvmBuild build;
   gint64 build_time;
   gint64 load_time;
   guint vms;
@@ -45,12 +76,15 @@ typedef struct {
  * @vendor: host vendor from vac, may be NULL
  * @default_instance: vac's default_instance, 0 for "none"/absent
  * @instances: (element-type MkvmInstance) sorted by id
+ * @kernel_release: the running kernel's release, e.g. "6.12.107+deb12-amd64"
+ *   (<proc>/sys/kernel/osrelease, MULTIKVM_PROC), NULL when unreadable
  */
 typedef struct {
   guint abi;
   char *vendor;
   guint default_instance;
   GPtrArray *instances;
+  char *kernel_release;
 } MkvmInventory;
 
 void mkvm_inventory_free (MkvmInventory *inv);
@@ -95,6 +129,24 @@ MkvmInstance *mkvm_inventory_find_by_rdev (const MkvmInventory *inv, dev_t rdev)
  */
 gboolean mkvm_instance_satisfies (const MkvmInstance *inst, const MkvmProfile *profile,
                                   char **why);
+
+/**
+ * mkvm_release_version:
+ * @release: (nullable) a kernel release, e.g. "6.12.107+deb12-amd64"
+ *
+ * Returns: (transfer full) (nullable) its upstream version up to the first
+ * '+' or '-' ("6.12.107"), or NULL when that is not digits and dots.
+ */
+char *mkvm_release_version (const char *release);
+
+/**
+ * mkvm_instance_kvm_differs:
+ *
+ * TRUE when the instance's KVM version is known and differs from the
+ * upstream version of the running kernel (@inv->kernel_release), e.g. KVM
+ * 6.12.117 on a 6.12.107 kernel.  FALSE when either is unknown.
+ */
+gboolean mkvm_instance_kvm_differs (const MkvmInventory *inv, const MkvmInstance *inst);
 
 /** mkvm_vac_write_default: writes @id (0 = "none") to <sysfs>/kernel/vac/default_instance. */
 gboolean mkvm_vac_write_default (guint id, GError **error);

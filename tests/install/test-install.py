@@ -132,6 +132,7 @@ expect = [
     aa + '/local/usr.sbin.libvirtd.d/multikvm',
     unit or '?',
     sbindir + '/multikvm-load',
+    sbindir + '/multikvm-build',
     sysconfdir + '/multikvm/multikvm.conf',
     sysconfdir + '/multikvm/modules.conf',
     datadir + '/multikvm/examples/modules.conf',
@@ -273,6 +274,11 @@ if os.path.exists(os.path.join(os.path.dirname(os.path.dirname(sys.argv[0])), '.
     ok(os.path.isfile(dkms + '/kmod/build.sh') and
        not os.path.exists(dkms + '/kmod/meson.build'),
        'DKMS tree carries kmod/ (build.sh, without meson.build)')
+mb = D(sbindir + '/multikvm-build')
+m = re.search(r'^build_sh=(\S+)$', open(mb).read() if os.path.exists(mb) else '', re.M)
+ok(m is not None and m.group(1) == prefix + '/src/multikvm-%s/kmod/build.sh' % version and
+   os.path.isfile(D(m.group(1))),
+   'multikvm-build runs the DKMS tree\'s kmod/build.sh', m.group(1) if m else 'no build_sh=')
 stamp = open(dkms + '/meson.build').read() if os.path.exists(dkms + '/meson.build') else ''
 ok(re.search(r"^ *version: *'%s'" % re.escape(version), stamp, re.M) is not None,
    'DKMS tree has the version stamp kmod/build.sh reads from <top>/meson.build', stamp)

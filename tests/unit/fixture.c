@@ -143,6 +143,20 @@ fx_instance (Fixture *fx, guint id, gint64 build_time, guint vms, const char *pa
 }
 
 void
+fx_build (Fixture *fx, guint id, const char *kvm_version, const char *patches)
+{
+  g_autofree char *idtext = g_strdup_printf ("%u", id);
+  g_autofree char *dir = g_build_filename (fx->sys, "kernel", "vac", "instances", idtext, NULL);
+
+  put (dir, "kvm_version", "%s\n", kvm_version);
+  put (dir, "kvm_source", "%s-1~deb12u1\n", kvm_version);
+  put (dir, "multikvm_version", "0.1.0\n");
+  put (dir, "series", "3f2a9c01\n");
+  put (dir, "patches", "%s\n", patches);
+  put (dir, "kernel", "6.12.107+deb12-amd64\n");
+}
+
+void
 fx_write_policy (Fixture *fx, const char *xml)
 {
   fx_write (fx->policy, xml);

@@ -24,6 +24,10 @@ void fx_vac (Fixture *fx, const char *abi);
 /* An instance: module kvm_amd_<id>, devname kvm<id>, dev 240:<id>,
  * @params "k=v k2=v2"; the device node is created with mknod (root). */
 void fx_instance (Fixture *fx, guint id, gint64 build_time, guint vms, const char *params);
+/* The build identity files of instance @id (vac with issue 13): KVM
+ * @kvm_version from linux-source "<kvm_version>-1~deb12u1", multikvm 0.1.0,
+ * series 3f2a9c01, @patches ("NAME@SHA8 ..."), kernel 6.12.107+deb12-amd64. */
+void fx_build (Fixture *fx, guint id, const char *kvm_version, const char *patches);
 void fx_write (const char *path, const char *text);
 void fx_write_policy (Fixture *fx, const char *xml);
 /* A fake process under proc/: cmdline args, fds pointing at the devices of @ids (0-ended). */

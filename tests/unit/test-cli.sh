@@ -7,7 +7,6 @@ M=$1
 SRC=$2
 T=$(mktemp -d /tmp/mkvm-cli-XXXXXX)
 trap 'rm -rf "$T"' EXIT
-n=0 failed=0
 
 export MULTIKVM_SYSFS=$T/sys MULTIKVM_DEVDIR=$T/dev MULTIKVM_RUNDIR=$T/run
 export MULTIKVM_PROC=$T/proc MULTIKVM_POLICY=$SRC/data/policy.xml
@@ -30,9 +29,20 @@ instance() { # id build_time vms nx_huge_pages mitigate_smt_rsb
     echo "$4" > "$p/nx_huge_pages"; echo "$5" > "$p/mitigate_smt_rsb"
     rm -f "$T/dev/kvm$1"; mknod "$T/dev/kvm$1" c 240 "$1"
 }
+build() { # id kvm_version patches: the build identity files of a newer vac
+    local d=$vac/instances/$1
+    echo "$2" > "$d/kvm_version"; echo "$2-1~deb12u1" > "$d/kvm_source"
+    echo 0.1.0 > "$d/multikvm_version"; echo 3f2a9c01 > "$d/series"
+    echo "$3" > "$d/patches"; echo 6.12.107+deb12-amd64 > "$d/kernel"
+    echo "$2-1~deb12u1 0.1.0 3f2a9c01${3:+ +${3%@*}}" > "$d/build_id"
+}
 instance 1 1700000000 2 Y Y
 instance 2 1700000100 0 N N
 instance 3 1700000200 1 Y N
+build 1 6.12.107 ""
+build 2 6.12.117 "fix-foo.patch@1a2b3c4d"
+# instance 3 comes from an older vac: no build identity files
+mkdir -p "$T/proc/sys/kernel"; echo 6.12.107+deb12-amd64 > "$T/proc/sys/kernel/osrelease"
 cat > "$T/modprobe" <<EOS
 #!/bin/sh
 echo "\$*" >> "$T/modprobe.log"
@@ -40,35 +50,39 @@ rm -rf "$vac/instances/\${2#kvm_amd_}"
 EOS
 chmod +x "$T/modprobe"
 
-# check NAME EXPECTED_RC COMMAND... ; output in $T/out, stderr in $T/err
-check() {
-    local name=$1 want=$2; shift 2
-    n=$((n + 1))
-    "$@" > "$T/out" 2> "$T/err"
-    local rc=$?
-    if [ "$rc" != "$want" ]; then
-        echo "not ok $n - $name (exit $rc, want $want)"; sed 's/^/#   /' "$T/out" "$T/err"
-        failed=$((failed + 1)); return 1
-    fi
-    echo "ok $n - $name"
-}
-# expect PATTERN FILE: grep -E in out/err of the last check
-expect() {
-    n=$((n + 1))
-    if grep -qE -- "$1" "$T/$2"; then echo "ok $n - $2 has '$1'"
-    else echo "not ok $n - $2 lacks '$1'"; sed 's/^/#   /' "$T/$2"; failed=$((failed + 1)); fi
-}
+. "$SRC/tests/tap.sh"
 
 check "status" 0 "$M" status
 expect '^1 +amd +kvm_amd_1 .* active +standard,hardened +2$' out
 expect '^2 +amd +kvm_amd_2 .* active +standard,fast +0$' out
 expect '^3\* ' out
-expect 'default instance 3' out
+expect 'default instance 3; kernel 6\.12\.107\+deb12-amd64;' out
+expect '^ID +VENDOR +MODULE +KVM +LOADED ' out
+expect '^1 +amd +kvm_amd_1 +6\.12\.107 +20' out
+expect '^2 +amd +kvm_amd_2 +6\.12\.117\+fix-foo\.patch! +20' out
+expect '^3\* +amd +kvm_amd_3 +- +20' out
+expect '^instance 1: KVM 6\.12\.107, from 6\.12\.107-1~deb12u1, multikvm 0\.1\.0 series 3f2a9c01$' out
+expect '^instance 2: KVM 6\.12\.117 \+ fix-foo\.patch, from 6\.12\.117-1~deb12u1, multikvm 0\.1\.0 series 3f2a9c01; differs from the running kernel.s KVM 6\.12\.107$' out
+expect '^instance 3: KVM unknown \(build 6\.12\.117-1~deb12u1 0\.1\.0 3f2a9c03; this vac does not publish kvm_version\)$' out
 check "status --json" 0 "$M" status --json
 cp "$T/out" "$T/status.json"
 check "status --json parses" 0 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); \
 assert [i["id"] for i in d["instances"]]==[1,2,3]; assert d["default_instance"]==3; \
 assert d["instances"][0]["profiles"]==["standard","hardened"]; assert d["instances"][0]["vms"]==2' "$T/status.json"
+check "status --json: build per instance" 0 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); \
+assert d["kernel_release"]=="6.12.107+deb12-amd64", d["kernel_release"]; \
+b=[i["build"] for i in d["instances"]]; \
+assert b[0]=={"kvm_version":"6.12.107","kvm_source":"6.12.107-1~deb12u1","multikvm_version":"0.1.0", \
+  "series":"3f2a9c01","patches":[],"kernel":"6.12.107+deb12-amd64","differs_from_running_kernel":False}, b[0]; \
+assert b[1]["kvm_version"]=="6.12.117" and b[1]["differs_from_running_kernel"] is True, b[1]; \
+assert b[1]["patches"]==[{"name":"fix-foo.patch","sha":"1a2b3c4d"}], b[1]; \
+assert b[2]=={"kvm_version":None,"kvm_source":None,"multikvm_version":None,"series":None, \
+  "patches":None,"kernel":None,"differs_from_running_kernel":False}, b[2]' "$T/status.json"
+# a malformed build identity is vac's bug: one line, exit 1
+echo "fix-foo.patch" > "$vac/instances/2/patches"
+check "status: malformed patches" 1 "$M" status
+expect '^multikvm: .*/instances/2/patches is .fix-foo\.patch.: expected NAME@SHA8' err
+echo "fix-foo.patch@1a2b3c4d" > "$vac/instances/2/patches"
 check "status extra arg" 2 "$M" status x
 check "unknown command" 2 "$M" frobnicate
 check "no command" 2 "$M"

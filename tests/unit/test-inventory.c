@@ -134,6 +134,149 @@ test_malformed_sysfs (void)
     }
 }
 
+static MkvmPatch *
+patch_at (const MkvmInstance *in, guint i)
+{
+  return g_ptr_array_index (in->build.patches, i);
+}
+
+/* issue 13: the build identity files, and the running kernel */
+static void
+test_build (void)
+{
+  g_autoptr(Fixture) fx = fx_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *osrelease = g_build_filename (fx->proc, "sys/kernel/osrelease", NULL);
+  fx_vac (fx, NULL);
+  fx_instance (fx, 1, 1, 0, NULL);
+  fx_instance (fx, 2, 2, 0, NULL);
+  fx_build (fx, 1, "6.12.107", "");
+  fx_build (fx, 2, "6.12.117", "fix-foo.patch@1a2b3c4d  fix-bar.patch@0BADCAFE");
+  fx_write (osrelease, "6.12.107+deb12-amd64\n");
+
+  g_autoptr(MkvmInventory) inv = mkvm_inventory_load (NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (inv->kernel_release, ==, "6.12.107+deb12-amd64");
+  MkvmInstance *a = mkvm_inventory_find (inv, 1), *b = mkvm_inventory_find (inv, 2);
+  g_assert_cmpstr (a->build.kvm_version, ==, "6.12.107");
+  g_assert_cmpstr (a->build.kvm_source, ==, "6.12.107-1~deb12u1");
+  g_assert_cmpstr (a->build.multikvm_version, ==, "0.1.0");
+  g_assert_cmpstr (a->build.series, ==, "3f2a9c01");
+  g_assert_cmpstr (a->build.kernel, ==, "6.12.107+deb12-amd64");
+  g_assert_nonnull (a->build.patches);
+  g_assert_cmpuint (a->build.patches->len, ==, 0);
+  g_assert_false (mkvm_instance_kvm_differs (inv, a));
+  g_assert_cmpuint (b->build.patches->len, ==, 2);
+  g_assert_cmpstr (patch_at (b, 0)->name, ==, "fix-foo.patch");
+  g_assert_cmpstr (patch_at (b, 0)->sha, ==, "1a2b3c4d");
+  g_assert_cmpstr (patch_at (b, 1)->name, ==, "fix-bar.patch");
+  g_assert_cmpstr (patch_at (b, 1)->sha, ==, "0BADCAFE");
+  g_assert_true (mkvm_instance_kvm_differs (inv, b));
+}
+
+/* an older vac publishes none (or some) of the files: unknown, not an error */
+static void
+test_build_missing (void)
+{
+  g_autoptr(Fixture) fx = fx_new ();
+  g_autoptr(GError) error = NULL;
+  fx_vac (fx, NULL);
+  fx_instance (fx, 1, 1, 0, NULL);
+  fx_instance (fx, 2, 1, 0, NULL);
+  g_autofree char *kv = g_build_filename (fx->sys, "kernel/vac/instances/2/kvm_version", NULL);
+  g_autofree char *src = g_build_filename (fx->sys, "kernel/vac/instances/2/kvm_source", NULL);
+  fx_write (kv, "6.12.117\n");
+  fx_write (src, "\n");
+
+  g_autoptr(MkvmInventory) inv = mkvm_inventory_load (NULL, &error);
+  g_assert_no_error (error);
+  g_assert_null (inv->kernel_release);        /* no <proc>/sys/kernel/osrelease */
+  for (guint id = 1; id <= 2; id++)
+    {
+      MkvmInstance *in = mkvm_inventory_find (inv, id);
+      g_assert_cmpstr (in->build.kvm_version, ==, id == 2 ? "6.12.117" : NULL);
+      g_assert_null (in->build.kvm_source);
+      g_assert_null (in->build.multikvm_version);
+      g_assert_null (in->build.series);
+      g_assert_null (in->build.patches);
+      g_assert_null (in->build.kernel);
+      g_assert_nonnull (in->build_id);
+      g_assert_false (mkvm_instance_kvm_differs (inv, in));   /* running kernel unknown */
+    }
+}
+
+static void
+test_build_malformed (void)
+{
+  g_autofree char *long_kernel = g_strnfill (65, 'k');
+  g_autofree char *long_patch = g_strdup_printf ("%s@1a2b3c4d", long_kernel);
+  const char *cases[][2] = {
+    { "kvm_version", "6.12\001117\n" }, { "kvm_version", "6.12 117\n" },
+    { "kvm_version", "6.12.117\n6.12.118\n" }, { "kvm_source", "6.12.117\t-1\n" },
+    { "kvm_source", "\xff\xfe\n" }, { "kvm_source", "x\xc2\x85y\n" },
+    { "series", "3f2a9c0\n" }, { "series", "3f2a9c0g\n" }, { "series", "3f2a9c011\n" },
+    { "patches", "fix-foo.patch\n" }, { "patches", "fix-foo.patch@1a2b3c\n" },
+    { "patches", "@1a2b3c4d\n" }, { "patches", "../fix.patch@1a2b3c4d\n" },
+    { "patches", "..@1a2b3c4d\n" }, { "patches", "a@1a2b3c4d\033[2J\n" },
+    { "kernel", long_kernel },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(Fixture) fx = fx_new ();
+      g_autoptr(GError) error = NULL;
+      fx_vac (fx, NULL);
+      fx_instance (fx, 1, 1, 0, NULL);
+      fx_build (fx, 1, "6.12.117", "");
+      g_autofree char *p = g_build_filename (fx->sys, "kernel/vac/instances/1", cases[i][0], NULL);
+      fx_write (p, cases[i][1]);
+      g_autoptr(MkvmInventory) inv = mkvm_inventory_load (NULL, &error);
+      g_assert_null (inv);
+      g_assert_error (error, MKVM_ERROR, MKVM_ERROR_ABI);
+      g_assert_nonnull (strstr (error->message, cases[i][0]));
+      g_assert_null (strchr (error->message, '\n'));
+      g_test_message ("%s", error->message);
+    }
+  /* bounds are inclusive: a 64-byte kernel release and a 255-byte patch name are fine */
+  {
+    g_autoptr(Fixture) fx = fx_new ();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *k64 = g_strnfill (64, 'k');
+    g_autofree char *n255 = g_strnfill (255, 'p');
+    g_autofree char *pl = g_strdup_printf ("%s@1a2b3c4d", n255);
+    fx_vac (fx, NULL);
+    fx_instance (fx, 1, 1, 0, NULL);
+    fx_build (fx, 1, "6.12.117", pl);
+    g_autofree char *p = g_build_filename (fx->sys, "kernel/vac/instances/1/kernel", NULL);
+    fx_write (p, k64);
+    g_autoptr(MkvmInventory) inv = mkvm_inventory_load (NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (mkvm_inventory_find (inv, 1)->build.kernel, ==, k64);
+    /* one byte more is refused */
+    g_autofree char *pl2 = g_strdup_printf ("p%s", pl);
+    g_autofree char *pp = g_build_filename (fx->sys, "kernel/vac/instances/1/patches", NULL);
+    fx_write (pp, pl2);
+    g_autoptr(MkvmInventory) inv2 = mkvm_inventory_load (NULL, &error);
+    g_assert_null (inv2);
+    g_assert_error (error, MKVM_ERROR, MKVM_ERROR_ABI);
+  }
+}
+
+static void
+test_release_version (void)
+{
+  const char *cases[][2] = {
+    { "6.12.107+deb12-amd64", "6.12.107" }, { "6.12.38+deb13-cloud-amd64", "6.12.38" },
+    { "6.1.0-18-amd64", "6.1.0" }, { "6.12.117", "6.12.117" }, { "", NULL },
+    { "+deb12", NULL }, { "6.12.x-1", NULL }, { "6.12.-1", NULL },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *v = mkvm_release_version (cases[i][0]);
+      g_assert_cmpstr (v, ==, cases[i][1]);
+    }
+  g_assert_null (mkvm_release_version (NULL));
+}
+
 static void
 test_static (void)
 {
@@ -248,6 +391,10 @@ main (int argc, char **argv)
   g_test_add_func ("/inventory/instances", test_instances);
   g_test_add_func ("/inventory/device-problems", test_device_problems);
   g_test_add_func ("/inventory/malformed-sysfs", test_malformed_sysfs);
+  g_test_add_func ("/inventory/build", test_build);
+  g_test_add_func ("/inventory/build-missing", test_build_missing);
+  g_test_add_func ("/inventory/build-malformed", test_build_malformed);
+  g_test_add_func ("/inventory/release-version", test_release_version);
   g_test_add_func ("/inventory/static", test_static);
   g_test_add_func ("/inventory/static-same-rdev", test_static_same_rdev);
   g_test_add_func ("/inventory/satisfies", test_satisfies);
