@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Upgrade by attrition, on real instances: vac + kvm_amd_1 run domains A and B;
-# kvm_amd_2 is loaded next to it and new domains land there; instance 1 is
-# drained, its domains finish one by one and it is retired (unloaded) while
-# the domains on instance 2 keep running; a third build arrives and takes the
-# next domain.  libvirtd, virtlogd, QEMU and multikvm's hook, wrapper and CLI
+# A real upgrade by attrition (issue 13): the lab kernel is an older 6.12
+# point release; vac + kvm_amd_1, the KVM that came with it, run domains A
+# and B; kvm_amd_2, KVM from the newest 6.12 source, is loaded next to it and
+# new domains land there; instance 1 is drained, its domains finish one by
+# one and it is retired (unloaded) while the domains on instance 2 keep
+# running; a third build (the newest KVM plus an operator hotfix) arrives
+# and takes the next domain.  libvirtd, virtlogd, QEMU and multikvm's hook, wrapper and CLI
 # are the host's and this build's, running inside the lab.
 # lab: modules=vac kvm_amd_1 kvm_amd_2 kvm_amd_3
 # lab: hostroot=yes
@@ -108,12 +110,17 @@ progressing() {
 
 mkdir -p /tmp/e2e
 
-step "Day 0: vac and the old build, kvm_amd_1"
+kernel=$(uname -r)
+running=${kernel%%[+-]*}	# 6.12.107+deb12-amd64 -> 6.12.107
+kvm_version() { cat /sys/kernel/vac/instances/$1/kvm_version; }
+
+step "Day 0: kernel $kernel, vac and the KVM that came with it, kvm_amd_1"
 lab_load vac
 lab_load kvm_amd_1
 # What our udev rule does on a host (no udev in the lab).
 chgrp kvm /dev/kvm /dev/kvm1 && chmod 0660 /dev/kvm /dev/kvm1
-echo "   instance 1: $(cat /sys/kernel/vac/instances/1/module), build $(cat /sys/kernel/vac/instances/1/build_id)"
+echo "   instance 1: $(cat /sys/kernel/vac/instances/1/module), KVM $(kvm_version 1), build $(cat /sys/kernel/vac/instances/1/build_id)"
+check "instance 1 runs the running kernel's KVM $running" test "$(kvm_version 1)" = "$running"
 
 step "Install multikvm: hook, wrapper, CLI, policy"
 meson install --no-rebuild --quiet -C "$B" >/tmp/e2e/install.log 2>&1 ||
@@ -149,12 +156,17 @@ on B 1
 check "vac counts 2 VMs on instance 1" test "$(vms 1)" = 2
 progressing A B
 
-step "Upgrade day: the new build kvm_amd_2 (hardened parameters) loads next to it"
+step "Upgrade day: KVM from a newer 6.12 release, kvm_amd_2 (hardened parameters), loads next to it"
 lab_load kvm_amd_2 nx_huge_pages=force
 chgrp kvm /dev/kvm2 && chmod 0660 /dev/kvm2
+newest=$(kvm_version 2)
+check "instance 2 runs newer KVM code ($newest) than the kernel's ($running)" \
+	test "$(printf '%s\n%s\n' "$running" "$newest" | sort -V | tail -1)" = "$newest" -a "$newest" != "$running"
 multikvm default 2 || die "multikvm default 2"
 echo "   /dev/kvm (libvirt's own probes, unmodified VMMs) now routes to instance 2"
-multikvm status
+multikvm status | tee /tmp/e2e/status.out
+check "multikvm status: instance 1 runs KVM $running" grep -q "instance 1: KVM $running" /tmp/e2e/status.out
+check "multikvm status: instance 2 runs KVM $newest" grep -q "instance 2: KVM $newest" /tmp/e2e/status.out
 
 step "New domains land on instance 2: C pinned, D hardened, E no wish"
 domain C "instance='2'"
@@ -183,9 +195,11 @@ cat /tmp/e2e/retire.out
 check "kvm_amd_1 is unloaded" test ! -d /sys/module/kvm_amd_1
 progressing C D E
 
-step "A third build, kvm_amd_3, arrives; the next domain lands on it"
+step "A third build, kvm_amd_3 (KVM $newest + an operator hotfix), arrives; the next domain lands on it"
 lab_load kvm_amd_3
 chgrp kvm /dev/kvm3 && chmod 0660 /dev/kvm3
+check "instance 3 runs KVM $newest with the hotfix" \
+	test "$(kvm_version 3) $(cut -d@ -f1 /sys/kernel/vac/instances/3/patches)" = "$newest hotfix-max-vcpus-64.patch"
 sleep 1
 gap_to_C=$(ticks C) gap_to_D=$(ticks D) gap_to_E=$(ticks E)
 domain F
@@ -203,6 +217,10 @@ cat /tmp/e2e/gaps.out
 echo "BENCH: $(tail -1 /tmp/e2e/gaps.out)"
 
 step "Final state"
-multikvm status
+multikvm status | tee /tmp/e2e/status.out
+check "multikvm status: instance 3 runs KVM $newest + the hotfix" \
+	grep -q "instance 3: KVM $newest + hotfix-max-vcpus-64.patch" /tmp/e2e/status.out
+check "multikvm status --json: instance 2's build is KVM $newest against $kernel" \
+	sh -c "multikvm status --json | python3 -c 'import json, sys; i = {x[\"id\"]: x for x in json.load(sys.stdin)[\"instances\"]}; b = i[2][\"build\"]; sys.exit(not (b[\"kvm_version\"] == \"$newest\" and b[\"kernel\"] == \"$kernel\" and not b[\"patches\"]))'"
 multikvm domains
 for d in C D E F; do virsh -q destroy $d >/dev/null || die "virsh destroy $d"; done

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The VMX lab: vac + kvm_intel_1 + kvm_intel_2 run checked guests on
+# The VMX lab: vac + kvm_intel_1 (the lab kernel's KVM, 6.12.107) +
+# kvm_intel_2 (KVM from the newest 6.12 source) run checked guests on
 # /dev/kvm1, /dev/kvm2 and /dev/kvm; both instances' guests interleave on
 # the one CPU with VPIDs from one allocator; kvm_intel_1 is removed and
 # reloaded 20 times while a kvm_intel_2 guest keeps running; the refusals
@@ -25,6 +26,15 @@ check "the emulated CPU is affected by L1TF and iTLB multihit" \
 check "L1TF is reported for the unmitigated instance 2" grep -q "VMX: vulnerable" $VULN/l1tf
 check "iTLB multihit is reported for the unmitigated instance 2" grep -q "KVM: Vulnerable" $VULN/itlb_multihit
 check "vac owns Intel virtualization" test "$(cat $V/vendor)" = intel
+kernel=$(uname -r)
+running=${kernel%%[+-]*}
+newest=$(cat $V/instances/2/kvm_version)
+echo "instance 1: KVM $(cat $V/instances/1/kvm_version), instance 2: KVM $newest, kernel $kernel"
+check "instance 1 runs the running kernel's KVM $running" test "$(cat $V/instances/1/kvm_version)" = "$running"
+check "instance 2 runs newer KVM code ($newest)" \
+	test "$(printf '%s\n%s\n' "$running" "$newest" | sort -V | tail -1)" = "$newest" -a "$newest" != "$running"
+check "both were built against the running kernel" \
+	test "$(cat $V/instances/1/kernel) $(cat $V/instances/2/kernel)" = "$kernel $kernel"
 for n in 1 2; do
 	check "instance $n: /dev/kvm$n is the char device vac reports" \
 		test "$(lab_devno /dev/kvm$n)" = "$(cat $V/instances/$n/dev)"
