@@ -18,7 +18,7 @@
 #include <asm/cpufeatures.h>
 
 /*
- * X86_FEATURE_TSA_FILL_NO, since 6.12.115: "this AMD CPU is not
+ * X86_FEATURE_TSA_FILL_NO, since 6.12.117: "this AMD CPU is not
  * vulnerable to TSA-FILL", word 21 bit 17.  Older kernels leave that bit
  * unused (check.sh verifies that no other feature or bug has it) and never
  * set it, so KVM's boot_cpu_has() test of it is false and KVM does not
@@ -31,7 +31,7 @@
 #endif
 
 /*
- * insn_assign_reg(), since 6.12.115 in <asm/insn-eval.h> (which then also
+ * insn_assign_reg(), since 6.12.111 in <asm/insn-eval.h> (which then also
  * includes <asm/insn.h> itself): store the low @bytes of @val into a
  * general-purpose register slot the way the CPU writes a register of that
  * width.  KVM's emulator used to have its own copy; the kernel's is a
@@ -54,6 +54,17 @@ static inline void insn_assign_reg(unsigned long *reg, u64 val, int bytes)
 	else if (bytes == 1)
 		*(u8 *)reg = val;
 }
+#endif
+
+/*
+ * EXIT_REASON_UNDEFINED, since 6.12.117 in <asm/vmx.h>: a value KVM puts
+ * in its own copy of the exit reason when VM-Enter failed before any exit
+ * (0xdead, chosen not to collide with a real basic exit reason, which are
+ * below 0x100).  Only KVM uses it; the core kernel never sees it.
+ */
+#include <asm/vmx.h>
+#ifndef EXIT_REASON_UNDEFINED
+#define EXIT_REASON_UNDEFINED		0xdead
 #endif
 
 #endif /* MKVM_COMPAT_H */
