@@ -78,8 +78,9 @@ if [ -z "$kbuild" ] || [ -z "$source" ]; then
 fi
 [ -f "$kbuild/Makefile" ] || die "'$kbuild' is not a kernel build directory (no Makefile)"
 [ -f "$source" ] || die "kernel source '$source' not found"
-for p in ${hotfixes[@]+"${hotfixes[@]}"}; do
-	[ -f "$p" ] || die "hotfix patch '$p' not found"
+for i in ${hotfixes[@]+"${!hotfixes[@]}"}; do
+	[ -f "${hotfixes[$i]}" ] || die "hotfix patch '${hotfixes[$i]}' not found"
+	hotfixes[$i]=$(readlink -f "${hotfixes[$i]}")	# patch -d would resolve it elsewhere
 done
 : "${out:=$PWD/kmod-out}"
 : "${work:=$out/../kmod-work}"
@@ -173,22 +174,22 @@ if [ -n "$instances" ] && [ ! -f "$tree/.mkvm-key" ]; then
 	say "applying ${#patches[@]} patches for 6.12.$sub${hotfix_list:+ and hotfixes $hotfix_list}"
 	for p in "${patches[@]}"; do
 		f=$(mkvm_patch_for "$p" "$sub")
-		patch -d "$tree.new" -p1 -N -F0 -s --no-backup-if-mismatch -i "$f" >>"$log" 2>&1 ||
+		patch -d "$tree.new" -p1 -N -F0 -s --no-backup-if-mismatch -i "$f" >>"$log" 2>&1 </dev/null ||
 			die "patch $p does not apply to KVM 6.12.$sub (${f#"$top"/}); rebase the series onto it with kmod/devtree.sh (docs/releases.md)"
 	done
 	# Hotfixes: checked whole before any is applied, so that a refusal
 	# names the file and hunk and leaves nothing half done.
 	for p in ${hotfixes[@]+"${hotfixes[@]}"}; do
-		if ! o=$(patch -d "$tree.new" -p1 -N -F0 --dry-run --no-backup-if-mismatch -i "$p" 2>&1); then
+		if ! o=$(patch -d "$tree.new" -p1 -N -f -F0 --dry-run --no-backup-if-mismatch -i "$p" 2>&1 </dev/null); then
 			why=$(printf '%s\n' "$o" | awk '
-				/^patching file / { f = $3 }
+				/^(patching|checking) file / { f = $3 }
 				/^can.t find file to patch/ { print "a file outside KVM (an instance carries only arch/x86/kvm, virt/kvm and KVM'"'"'s own headers)"; exit }
 				/^Hunk #[0-9]+ FAILED/ { print f ": hunk #" substr($2, 2) " " $3 " " $4 " " $5; exit }
 				/Reversed .* patch detected/ { print f ": already applied (reversed patch)"; exit }
 				END { }')
 			die "hotfix $(basename "$p") does not apply to KVM 6.12.$sub + the series: ${why:-$(printf '%s' "$o" | tail -1)}"
 		fi
-		patch -d "$tree.new" -p1 -N -F0 -s --no-backup-if-mismatch -i "$p" >>"$log" 2>&1
+		patch -d "$tree.new" -p1 -N -F0 -s --no-backup-if-mismatch -i "$p" >>"$log" 2>&1 </dev/null
 	done
 	echo "$key" >"$tree.new/.mkvm-key"
 	mv "$tree.new" "$tree"

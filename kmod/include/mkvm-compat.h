@@ -62,8 +62,7 @@ static inline void insn_assign_reg(unsigned long *reg, u64 val, int bytes)
  * (0xdead, chosen not to collide with a real basic exit reason, which are
  * below 0x100).  Only KVM uses it; the core kernel never sees it.
  */
-#include <asm/vmx.h>
-#ifndef EXIT_REASON_UNDEFINED
+#ifndef MKVM_HAVE_EXIT_REASON_UNDEFINED
 #define EXIT_REASON_UNDEFINED		0xdead
 #endif
 
