@@ -8,7 +8,8 @@
  * checks every exit: each must be an OUT to the test port carrying the
  * next counter value, the last one a HLT, and guest memory and registers
  * must agree at the end.  Optionally repeats batches for a duration,
- * pins the vCPU thread, prints progress, or holds the VM open.
+ * runs a warm-up batch outside the timing, pins the vCPU thread, prints
+ * progress, or holds the VM open.
  *
  * Exit status: 0 pass, 1 a check failed, 2 usage or setup error.
  */
@@ -229,6 +230,8 @@ static void usage(FILE *f)
 		"  -n, --exits N      I/O exits per batch (default 1000)\n"
 		"  -t, --seconds S    repeat batches for S seconds (default: one batch);\n"
 		"                     SIGTERM/SIGINT end the run early, still checked\n"
+		"  -w, --warmup N     first run one batch of N exits, not timed or counted\n"
+		"                     (the VM's first entries fault its memory in)\n"
 		"  -c, --cpu N        pin this thread to CPU N\n"
 		"  -p, --progress S   print a progress line every S seconds\n"
 		"  -H, --hold S       after the run, keep the VM open for S seconds\n"
@@ -251,6 +254,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "exits", required_argument, NULL, 'n' },
 		{ "seconds", required_argument, NULL, 't' },
+		{ "warmup", required_argument, NULL, 'w' },
 		{ "cpu", required_argument, NULL, 'c' },
 		{ "progress", required_argument, NULL, 'p' },
 		{ "hold", required_argument, NULL, 'H' },
@@ -261,13 +265,13 @@ int main(int argc, char **argv)
 	};
 	double seconds = 0, progress = 0, hold = 0, t0, t_last, t;
 	uint64_t exits = 0, batches = 0, last_exits = 0;
-	unsigned long n = 1000;
+	unsigned long n = 1000, warmup = 0;
 	bool quiet = false;
 	int cpu = -1, c, cap = -1;
 	struct vm vm;
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "n:t:c:p:H:qx:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:t:w:c:p:H:qx:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			errno = 0;
@@ -281,6 +285,14 @@ int main(int argc, char **argv)
 			seconds = strtod(optarg, &end);
 			if (*end || seconds < 0) {
 				fprintf(stderr, "%s: --seconds wants a number >= 0\n", prog);
+				return 2;
+			}
+			break;
+		case 'w':
+			errno = 0;
+			warmup = strtoul(optarg, &end, 10);
+			if (errno || *end || warmup < 2 || warmup > 0x7fffffff) {
+				fprintf(stderr, "%s: --warmup wants 2..2147483647\n", prog);
 				return 2;
 			}
 			break;
@@ -354,6 +366,8 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	vm_open(&vm);
+	if (warmup)
+		run_batch(&vm, warmup - 1);
 
 	t0 = t_last = now();
 	do {
