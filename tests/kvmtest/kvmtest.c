@@ -242,6 +242,20 @@ static void usage(FILE *f)
 		"                     number CAP on the device, and exit\n", prog);
 }
 
+/* A number of exits (a batch: 2..2^31-1) for option OPT; -1 if bad. */
+static int count_arg(const char *opt, const char *arg, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(arg, &end, 10);
+	if (errno || *end || *out < 2 || *out > 0x7fffffff) {
+		fprintf(stderr, "%s: %s wants 2..2147483647\n", prog, opt);
+		return -1;
+	}
+	return 0;
+}
+
 static volatile sig_atomic_t stop_hold;
 
 static void on_signal(int sig __attribute__((unused)))
@@ -274,12 +288,8 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "n:t:w:c:p:H:qx:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
-			errno = 0;
-			n = strtoul(optarg, &end, 10);
-			if (errno || *end || n < 2 || n > 0x7fffffff) {
-				fprintf(stderr, "%s: --exits wants 2..2147483647\n", prog);
+			if (count_arg("--exits", optarg, &n) < 0)
 				return 2;
-			}
 			break;
 		case 't':
 			seconds = strtod(optarg, &end);
@@ -289,12 +299,8 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'w':
-			errno = 0;
-			warmup = strtoul(optarg, &end, 10);
-			if (errno || *end || warmup < 2 || warmup > 0x7fffffff) {
-				fprintf(stderr, "%s: --warmup wants 2..2147483647\n", prog);
+			if (count_arg("--warmup", optarg, &warmup) < 0)
 				return 2;
-			}
 			break;
 		case 'c':
 			cpu = atoi(optarg);
