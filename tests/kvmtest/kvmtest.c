@@ -8,7 +8,8 @@
  * checks every exit: each must be an OUT to the test port carrying the
  * next counter value, the last one a HLT, and guest memory and registers
  * must agree at the end.  Optionally repeats batches for a duration,
- * pins the vCPU thread, prints progress, or holds the VM open.
+ * runs a warm-up batch outside the timing, pins the vCPU thread, prints
+ * progress, or holds the VM open.
  *
  * Exit status: 0 pass, 1 a check failed, 2 usage or setup error.
  */
@@ -229,6 +230,8 @@ static void usage(FILE *f)
 		"  -n, --exits N      I/O exits per batch (default 1000)\n"
 		"  -t, --seconds S    repeat batches for S seconds (default: one batch);\n"
 		"                     SIGTERM/SIGINT end the run early, still checked\n"
+		"  -w, --warmup N     first run one batch of N exits, not timed or counted\n"
+		"                     (the VM's first entries fault its memory in)\n"
 		"  -c, --cpu N        pin this thread to CPU N\n"
 		"  -p, --progress S   print a progress line every S seconds\n"
 		"  -H, --hold S       after the run, keep the VM open for S seconds\n"
@@ -237,6 +240,20 @@ static void usage(FILE *f)
 		"  -x, --check-extension CAP\n"
 		"                     print what KVM_CHECK_EXTENSION says of capability\n"
 		"                     number CAP on the device, and exit\n", prog);
+}
+
+/* A number of exits (a batch: 2..2^31-1) for option OPT; -1 if bad. */
+static int count_arg(const char *opt, const char *arg, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(arg, &end, 10);
+	if (errno || *end || *out < 2 || *out > 0x7fffffff) {
+		fprintf(stderr, "%s: %s wants 2..2147483647\n", prog, opt);
+		return -1;
+	}
+	return 0;
 }
 
 static volatile sig_atomic_t stop_hold;
@@ -251,6 +268,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "exits", required_argument, NULL, 'n' },
 		{ "seconds", required_argument, NULL, 't' },
+		{ "warmup", required_argument, NULL, 'w' },
 		{ "cpu", required_argument, NULL, 'c' },
 		{ "progress", required_argument, NULL, 'p' },
 		{ "hold", required_argument, NULL, 'H' },
@@ -261,21 +279,17 @@ int main(int argc, char **argv)
 	};
 	double seconds = 0, progress = 0, hold = 0, t0, t_last, t;
 	uint64_t exits = 0, batches = 0, last_exits = 0;
-	unsigned long n = 1000;
+	unsigned long n = 1000, warmup = 0;
 	bool quiet = false;
 	int cpu = -1, c, cap = -1;
 	struct vm vm;
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "n:t:c:p:H:qx:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:t:w:c:p:H:qx:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
-			errno = 0;
-			n = strtoul(optarg, &end, 10);
-			if (errno || *end || n < 2 || n > 0x7fffffff) {
-				fprintf(stderr, "%s: --exits wants 2..2147483647\n", prog);
+			if (count_arg("--exits", optarg, &n) < 0)
 				return 2;
-			}
 			break;
 		case 't':
 			seconds = strtod(optarg, &end);
@@ -283,6 +297,10 @@ int main(int argc, char **argv)
 				fprintf(stderr, "%s: --seconds wants a number >= 0\n", prog);
 				return 2;
 			}
+			break;
+		case 'w':
+			if (count_arg("--warmup", optarg, &warmup) < 0)
+				return 2;
 			break;
 		case 'c':
 			cpu = atoi(optarg);
@@ -354,6 +372,8 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	vm_open(&vm);
+	if (warmup)
+		run_batch(&vm, warmup - 1);
 
 	t0 = t_last = now();
 	do {

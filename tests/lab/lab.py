@@ -42,6 +42,12 @@ lines configure the run:
                                            Bochs the ITS mitigation WARNs
                                            (CPA W^X) on every module load
                                            with the icelake/tigerlake models
+  # lab: icount=SHIFT                      (qemu) -icount shift=SHIFT,sleep=off:
+                                           the guest's clock counts executed
+                                           instructions (2^SHIFT ns each), as
+                                           Bochs's does, so timings measured
+                                           inside do not depend on the host's
+                                           load; TCG then runs one thread
 
 The console log of every run is kept in --log-dir; a failed run's log path
 is printed.
@@ -160,7 +166,8 @@ def strip_signature(path):
         f.truncate(len(data) - len(MODULE_SIG_MAGIC) - 12 - extra)
 
 
-def build_initramfs(work, scenario, conf, args, kroot, release, machine="qemu"):
+def build_initramfs(work, scenario, conf, args, kroot, release, machine="qemu",
+                    icount=None):
     rootfs = os.path.join(work, "rootfs")
     for d in ("bin", "sbin", "etc", "proc", "sys", "dev", "tmp", "run", "lab",
               "mnt", "root", f"lib/modules/{release}/kernel",
@@ -182,7 +189,8 @@ def build_initramfs(work, scenario, conf, args, kroot, release, machine="qemu"):
         f.write(f"LAB_TOP={TOP}\nLAB_BUILD_DIR={os.path.abspath(args.build_dir)}\n"
                 f"LAB_KMOD_DIR={os.path.abspath(args.kmod_dir)}\n"
                 f"LAB_HOSTROOT={conf.get('hostroot', ['no'])[0]}\n"
-                f"LAB_MACHINE={machine}\n")
+                f"LAB_MACHINE={machine}\n"
+                f"LAB_ICOUNT={icount or ''}\n")
     with open(os.path.join(rootfs, "etc", "passwd"), "w") as f:
         f.write("root:x:0:0:root:/root:/bin/sh\n")
     with open(os.path.join(rootfs, "etc", "group"), "w") as f:
@@ -401,6 +409,13 @@ def run(args):
     mem = conf.get("memory", ["1G" if bochs else "2G"])[0]
     cpu = args.cpu or conf.get("cpu", ["corei7_skylake_x" if bochs else "EPYC"])[0]
     extra = "".join(p + " " for p in conf.get("cmdline", []))
+    icount = args.icount or conf.get("icount", [None])[0]
+    if icount in ("off", "no"):
+        icount = None
+    if icount is not None and not re.fullmatch(r"\d+", icount):
+        raise HarnessError(f"{scenario}: bad icount '{icount}' (want a shift, e.g. icount=3)")
+    if bochs:
+        icount = None  # Bochs's clock counts instructions anyway (ips=)
     os.makedirs(args.log_dir, exist_ok=True)
     logpath = os.path.join(args.log_dir, f"{name}.log")
 
@@ -408,7 +423,7 @@ def run(args):
     work = tempfile.mkdtemp(prefix=f"lab-{name}-", dir=args.work_dir)
     verdict = None
     try:
-        cpio = build_initramfs(work, scenario, conf, args, kroot, release, machine)
+        cpio = build_initramfs(work, scenario, conf, args, kroot, release, machine, icount)
         nonce = secrets.token_hex(8)
         marker = f"MKVM-LAB-{nonce}"
         if bochs:
@@ -423,10 +438,17 @@ def run(args):
                    "-kernel", kernel, "-initrd", cpio, "-append", append,
                    "-display", "none", "-serial", "stdio", "-monitor", "none",
                    "-no-reboot", "-nic", "none"]
+            if icount is not None:
+                # Instruction counting needs single-threaded TCG: say so,
+                # rather than get it silently.
+                cmd[1:3] = ["-accel", "tcg,thread=single"]
+                cmd += ["-icount", f"shift={icount},sleep=off"]
             if conf.get("hostroot", ["no"])[0] == "yes":
                 cmd += ["-virtfs", "local,path=/,mount_tag=hostroot,"
                         "security_model=none,readonly=on"]
         t_built = time.monotonic()
+        if icount is not None:
+            emulator += f", icount shift={icount}"
         log(f"{name}: booting {release} ({emulator}, cpu {cpu}, {smp} CPUs, {mem}), "
             f"timeout {timeout:.0f}s")
         verdict, rc, detail, t_boot, t_scn = boot(cmd, marker, timeout, logpath, args,
@@ -631,6 +653,10 @@ def main():
                     help="override the scenario's machine (qemu: SVM, bochs: VMX)")
     ap.add_argument("--bochs", default=None,
                     help="Bochs binary (default: the cached 3.0 build, else bochs)")
+    ap.add_argument("--icount", default=None,
+                    help="QEMU instruction counting: a shift (the guest's clock "
+                    "advances 2^SHIFT ns per instruction), or off; overrides "
+                    "the scenario's icount=")
     ap.add_argument("--quiet", action="store_true", help="do not echo scenario output")
     ap.add_argument("--expect", choices=list(VERDICT_CODES),
                     help="succeed only if this verdict is reached")
