@@ -82,6 +82,6 @@ kernel_abi=$(abi "$outdir/abi-kernel")
 tree_abi=$(abi "$outdir/abi-tree" "$tree")
 [ -n "$kernel_abi" ] || die "kmod/compat/kvm-abi.c produced no layout"
 if [ "$kernel_abi" != "$tree_abi" ]; then
-	what=$(diff <(echo "$kernel_abi") <(echo "$tree_abi") | sed -n 's/^> \([a-z_]*\) .*/\1/p' | head -1)
+	what=$( { diff <(echo "$kernel_abi") <(echo "$tree_abi") || true; } | sed -n 's/^> \([a-z_]*\) .*/\1/p' | head -1)
 	die "KVM's layout of $what differs from the kernel's, and the core kernel reads it (kmod/compat/kvm-abi.c): this kernel cannot run this KVM"
 fi

@@ -169,7 +169,7 @@ ok "  build output on stderr" grep -qx "kmod: building amd:2" "$T/err"
 ok "  says what it installed" grep -qx "multikvm-build: installed /lib/modules/$K/updates/multikvm/kvm_amd_2.ko" "$T/err"
 ok "  stdout parses as modules.conf (multikvm-load --check)" sh -c '
     sed "s|@sysconfdir@|/etc|g; s|@datadir@|/usr/share|g" "$1/dist/multikvm-load.in" > "$2/load"
-    MULTIKVM_MODULES_CONF=$3 sh "$2/load" --check' _ "$SRC" "$T" "$T/out"
+    r=$(MULTIKVM_MODULES_CONF=$3 sh "$2/load" --check) || exit 1; echo "# $r"' _ "$SRC" "$T" "$T/out"
 
 # --version: apt-get download into the temporary directory; default kernel uname -r
 U=$(uname -r)

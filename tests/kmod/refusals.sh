@@ -27,7 +27,7 @@ ok() { echo "ok - $*"; pass=$((pass + 1)); }
 bad() { echo "FAIL - $*"; fail=$((fail + 1)); }
 
 # The files the hotfixes change, as the newest source has them.
-files=(arch/x86/kvm/x86.c arch/x86/include/asm/kvm_host.h)
+files=(arch/x86/kvm/x86.c arch/x86/kvm/mtrr.c arch/x86/include/asm/kvm_host.h)
 tar -xJf "$src" -C "$work/a" --strip-components=1 "${files[@]/#/linux-source-6.12/}" ||
 	{ echo "refusals: cannot read $src"; exit 1; }
 
@@ -91,8 +91,9 @@ mkpatch kvm-pmu-layout.patch arch/x86/include/asm/kvm_host.h \
 	'/^struct kvm_pmu {$/,/^};/s/^\tu8 version;$/\tu8 version;\n\tu64 site_counter;/'
 refuse kvm-pmu-layout.patch "layout of kvm_pmu_[a-z_]+ differs from the kernel's"
 
-# 4. A hotfix that calls a core-kernel function this kernel does not have.
-mkpatch missing-symbol.patch arch/x86/kvm/x86.c \
+# 4. A hotfix that calls a core-kernel function this kernel does not have
+# (in a file the series leaves alone, so that its context holds).
+mkpatch missing-symbol.patch arch/x86/kvm/mtrr.c \
 	'$a\
 \
 void mkvm_no_such_core_function(void);\
