@@ -215,7 +215,7 @@ fi
 
 # --- the compat layer: what this KVM needs from this kernel -----------------
 [ -z "$instances" ] ||
-	MKVM_JOBS=$jobs "$kmod/compat/check.sh" "$kbuild" "$tree" "$work/compat" "$srcver" "$krel" ||
+	MKVM_JOBS=$jobs bash "$kmod/compat/check.sh" "$kbuild" "$tree" "$work/compat" "$srcver" "$krel" ||
 	exit 1
 
 # --- instances --------------------------------------------------------------
