@@ -115,7 +115,9 @@ build() {
 vac_inputs=$( { find "$kmod/vac" "$kmod/include" "$kmod/build.sh" -type f | LC_ALL=C sort | xargs cat; } | sha256sum | cut -c1-16)
 
 # vac_build R: vac.ko against R's headers, in R's work directory (build.sh
-# extracts and patches R's source there too); sets $vac_line.
+# extracts and patches R's source there too); sets $vac_line, and keeps a
+# failure's line in vac_failed[R] so that it is tried once.
+declare -A vac_failed=()
 vac_build() {
 	local r=$1 d=$state/$1
 	mkdir -p "$d"
@@ -127,6 +129,7 @@ vac_build() {
 		return 0
 	fi
 	vac_line=$err
+	vac_failed[$r]=$err
 	return 1
 }
 
@@ -135,6 +138,7 @@ vac_build() {
 vac_symvers() {
 	local r=$1
 	sym=$state/$r/work/vac/Module.symvers
+	[ -z "${vac_failed[$r]:-}" ] || { vac_line=${vac_failed[$r]}; return 1; }
 	[ "$(cat "$state/$r/vac.ok" 2>/dev/null)" = "$vac_inputs $(kbuild "$r")" ] || vac_build "$r"
 }
 
