@@ -161,7 +161,9 @@ key=$( {
 } | sha256sum | cut -c1-16)
 
 tree=$work/tree-$key
-if [ -n "$instances" ] && [ ! -f "$tree/.mkvm-key" ]; then
+# (vac alone too: the tree says which release the source is, and whether
+# the series applies to it)
+if [ ! -f "$tree/.mkvm-key" ]; then
 	rm -rf "$tree.new" "$work"/tree-*
 	mkdir -p "$tree.new"
 	say "extracting KVM from $(basename "$source")"
@@ -194,7 +196,7 @@ if [ -n "$instances" ] && [ ! -f "$tree/.mkvm-key" ]; then
 	echo "$key" >"$tree.new/.mkvm-key"
 	mv "$tree.new" "$tree"
 fi
-srcver=$(sed -n 's/^VERSION = //p; s/^PATCHLEVEL = //p; s/^SUBLEVEL = //p' "$tree/Makefile" 2>/dev/null | paste -sd.)
+srcver=$(sed -n 's/^VERSION = //p; s/^PATCHLEVEL = //p; s/^SUBLEVEL = //p' "$tree/Makefile" | paste -sd.)
 # multikvm's version: from the environment (DKMS), else meson.build
 mkvm_version=${MULTIKVM_VERSION:-$(sed -n "s/^ *version: *'\([^']*\)'.*/\1/p" "$top/meson.build" 2>/dev/null | head -1)}
 
