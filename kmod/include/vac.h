@@ -176,10 +176,22 @@ static inline void vac_report_itlb_multihit(struct vac_instance *inst,
 	__vac_report_itlb_multihit(inst, mitigated, VAC_ABI, sizeof(*inst));
 }
 
-/* User-return MSRs: one list of MSRs and one per-CPU cache for everybody. */
-int vac_add_user_return_msr(u32 msr);
+/*
+ * User-return MSRs: one list of MSRs and one per-CPU cache for everybody.
+ * vac numbers the MSRs in the order instances first add them, so its slot
+ * for an MSR is not the instance's own index; an instance maps its own
+ * numbering to vac's slots.  Adding returns vac's slot, or a negative
+ * error: -EOPNOTSUPP if the CPU lacks the MSR, -ENOSPC if vac's table is
+ * full (logged once per instance).  Slots live as long as vac.ko.
+ */
+int __vac_add_user_return_msr(u32 msr, struct module *owner);
 int vac_find_user_return_msr(u32 msr);
 int vac_set_user_return_msr(unsigned int slot, u64 value, u64 mask);
+
+static inline int vac_add_user_return_msr(u32 msr)
+{
+	return __vac_add_user_return_msr(msr, THIS_MODULE);
+}
 
 /* ---- AMD SVM ------------------------------------------------------------ */
 
