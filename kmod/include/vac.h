@@ -182,7 +182,8 @@ static inline void vac_report_itlb_multihit(struct vac_instance *inst,
  * for an MSR is not the instance's own index; an instance maps its own
  * numbering to vac's slots.  Adding returns vac's slot, or a negative
  * error: -EOPNOTSUPP if the CPU lacks the MSR, -ENOSPC if vac's table is
- * full (logged once per instance).  Slots live as long as vac.ko.
+ * full (logged; the instance then asks no more and fails to load).  Slots
+ * live as long as vac.ko.
  */
 int __vac_add_user_return_msr(u32 msr, struct module *owner);
 int vac_find_user_return_msr(u32 msr);

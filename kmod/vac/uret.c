@@ -36,8 +36,6 @@ static DEFINE_MUTEX(vac_uret_lock);
 static u32 vac_uret_list[VAC_MAX_URET_MSRS];
 static unsigned int vac_nr_uret;
 static struct vac_uret_msrs __percpu *vac_uret_msrs;
-/* the last instance told that the table is full: one line per instance */
-static struct module *vac_uret_full_owner;
 
 static void vac_on_user_return(struct user_return_notifier *urn)
 {
@@ -103,11 +101,10 @@ int __vac_add_user_return_msr(u32 msr, struct module *owner)
 		goto out;
 	}
 	if (vac_nr_uret >= VAC_MAX_URET_MSRS) {
-		if (owner != vac_uret_full_owner)
-			pr_err("%s: no user-return MSR slot left for MSR 0x%x (all %d taken since vac loaded); the instance runs without it, as on a CPU without it\n",
-			       owner ? module_name(owner) : "?", msr,
-			       VAC_MAX_URET_MSRS);
-		vac_uret_full_owner = owner;
+		/* The instance asks no more and fails to load. */
+		pr_err("%s: no user-return MSR slot left for MSR 0x%x (all %d taken since vac loaded); unload every instance and vac to free them\n",
+		       owner ? module_name(owner) : "?", msr,
+		       VAC_MAX_URET_MSRS);
 		slot = -ENOSPC;
 		goto out;
 	}
