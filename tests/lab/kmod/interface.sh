@@ -9,7 +9,10 @@
 #    instance with another MSR list loaded earlier would, so the instances'
 #    own MSR numbering is not vac's; guests with their own TSC_AUX run on
 #    both instances on every CPU, alone and at once, and read their own
-#    value, and host userspace on every CPU keeps reading Linux's.
+#    value, and host userspace on every CPU keeps reading Linux's;
+#  - with vac's 16 user-return slots full, vac refuses the next MSR with
+#    one line, and an instance that cannot get TSC_AUX does not load (no
+#    WARN); reloaded vac has its slots back.
 # vac_test.ko comes with --module (meson: tests/lab/kmod/vac-test).
 # lab: modules=vac kvm_amd_1 kvm_amd_2 kvm_intel_1 kvm_intel_2
 # lab: bins=tests/kvmtest
@@ -119,4 +122,41 @@ done
 step "unload"
 check "kvm_${vendor}_1 unloads" rmmod kvm_${vendor}_1
 check "kvm_${vendor}_2 unloads" rmmod kvm_${vendor}_2
+check "vac unloads" rmmod vac
+
+step "vac's 16 user-return slots full: the next MSR is refused with one line, and the instance does not load"
+lab_load vac
+# MSRs both emulators have that are safe to read and write back unchanged
+# (SYSENTER, SYSCALL, EFER, KERNEL_GS_BASE, PAT, fixed-range MTRRs); not
+# TSC_AUX, which the instances then ask for.
+msrs=0x174,0x175,0x176,0xc0000081,0xc0000082,0xc0000083,0xc0000084
+msrs=$msrs,0xc0000080,0xc0000102,0x277,0x250,0x258,0x259,0x268,0x269
+msrs=$msrs,0x26a,0x26b,0x26c
+mark=$(klog_mark)
+check "vac_test asks for 18 slots" modprobe vac_test uret=$msrs
+klog_since $mark >/tmp/klog
+sed 's/^/  kernel: /' /tmp/klog
+check "...and gets 16" test "$(grep -c "vac_test: MSR 0x[0-9a-f]*: vac.s user-return slot" /tmp/klog)" = 16
+check "...then -ENOSPC for the 17th" grep -q "vac_test: MSR 0x26b: refused (-28)" /tmp/klog
+check "...and asks no more" test "$(grep -c "vac_test: MSR 0x[0-9a-f]*: refused" /tmp/klog)" = 1
+check "...with one line from vac, which says so" \
+	test "$(grep 'vac: ' /tmp/klog | sed 's/^\[[ 0-9.]*\] //')" = \
+	"vac: vac_test: no user-return MSR slot left for MSR 0x26b (all 16 taken since vac loaded); unload every instance and vac to free them"
+check "vac_test unloads" rmmod vac_test
+# Busybox's modprobe tries finit_module, then init_module: each attempt
+# gets the line once.
+mark=$(klog_mark)
+expect_fail "kvm_${vendor}_1 does not load" modprobe kvm_${vendor}_1
+klog_since $mark | grep 'vac: ' | sed 's/^\[[ 0-9.]*\] //' >/tmp/klog
+sed 's/^/  kernel: /' /tmp/klog
+check "...vac refused its TSC_AUX, once per attempt, and said nothing else" \
+	test "$(sort -u /tmp/klog)" = "vac: kvm_${vendor}_1: no user-return MSR slot left for MSR 0xc0000103 (all 16 taken since vac loaded); unload every instance and vac to free them"
+check "...at most twice" test "$(wc -l </tmp/klog)" -le 2
+check "no instance is registered" test -z "$(ls $V/instances)"
+check "vac unloads" rmmod vac
+check "reloaded, vac has its slots back" modprobe vac
+lab_load kvm_${vendor}_1
+check "kvm_${vendor}_1 runs guests with their own TSC_AUX" \
+	kvmtest -q -n 1000 -a 0xc1 /dev/kvm1
+check "kvm_${vendor}_1 unloads" rmmod kvm_${vendor}_1
 check "vac unloads" rmmod vac

@@ -13,7 +13,8 @@
  * uret=MSR[,MSR...]
  *	take vac's user-return MSR slots for these MSRs, as an instance with
  *	another MSR list loaded earlier would (the slots stay when this
- *	module is removed), and load.
+ *	module is removed), log each slot or refusal (up to the first
+ *	-ENOSPC, after which an instance asks no more), and load.
  */
 #include <linux/bug.h>
 #include <linux/module.h>
@@ -30,7 +31,7 @@ MODULE_PARM_DESC(abi, "the vac ABI to claim");
 static unsigned long size = sizeof(struct vac_instance);
 module_param(size, ulong, 0444);
 MODULE_PARM_DESC(size, "the struct vac_instance size to claim");
-static unsigned int uret[8];
+static unsigned int uret[24];
 static int nr_uret;
 module_param_array(uret, uint, &nr_uret, 0444);
 MODULE_PARM_DESC(uret, "user-return MSRs to take slots for");
@@ -52,10 +53,14 @@ static int __init vac_test_init(void)
 	if (nr_uret) {
 		for (i = 0; i < nr_uret; i++) {
 			r = vac_add_user_return_msr(uret[i]);
-			pr_info("vac_test: MSR 0x%x: vac's user-return slot %d\n",
-				uret[i], r);
-			if (r < 0)
-				return r;
+			if (r >= 0)
+				pr_info("vac_test: MSR 0x%x: vac's user-return slot %d\n",
+					uret[i], r);
+			else
+				pr_info("vac_test: MSR 0x%x: refused (%d)\n",
+					uret[i], r);
+			if (r == -ENOSPC)
+				break;	/* as an instance: ask no more */
 		}
 		return 0;
 	}
