@@ -11,13 +11,23 @@
 #ifndef _VAC_H
 #define _VAC_H
 
+#include <linux/init.h>
 #include <linux/types.h>
 #include <linux/list.h>
 #include <linux/cpumask.h>
 #include <linux/percpu.h>
 #include <linux/atomic.h>
 
-#define VAC_ABI		1
+/*
+ * The interface between vac.ko and the instances: this file's types,
+ * functions and their meaning.  Instances are built from other KVM sources
+ * and other multikvm versions than the vac.ko they meet, so vac checks it
+ * before it touches an instance: any change here that an instance built
+ * against the old file would get wrong bumps VAC_ABI (a changed struct
+ * vac_instance also shows in its size, which vac checks too).  The sysfs
+ * contract with userspace has its own number (docs/sysfs.md).
+ */
+#define VAC_ABI		2
 #define VAC_MAX_ID	999
 
 struct module;
@@ -49,7 +59,15 @@ struct vac_build {
  * What an instance tells vac about itself.  The instance owns the memory;
  * fields above "private" are set before vac_register_instance() and not
  * changed afterwards (except the counters).
+ *
+ * Its layout is checked by vac at run time (VAC_ABI and its size), not by
+ * the module loader: modversions would fold it into the CRC of every vac
+ * symbol and refuse an instance of another layout with a line per symbol,
+ * before vac could say what is wrong.
  */
+#ifdef __GENKSYMS__
+struct vac_instance;
+#else
 struct vac_instance {
 	unsigned int id;			/* N of /dev/kvmN, 1..999 */
 	enum vac_vendor vendor;
@@ -99,13 +117,41 @@ struct vac_instance {
 	u64 load_time;
 	bool virt_enabled;
 };
+#endif
 
-int vac_register_instance(struct vac_instance *inst);
+/*
+ * The calls an instance can make before vac has checked it carry the
+ * VAC_ABI and the size of struct vac_instance it was built with: vac
+ * refuses a mismatch with one log line and -ENOEXEC (register, enable) or
+ * ignores the call (reports), and does not touch *inst.  Their names and
+ * prototypes stay the same in every ABI.  The instance calls the inline
+ * wrappers below.
+ */
+int __vac_register_instance(struct vac_instance *inst, unsigned int abi,
+			    size_t size, struct module *owner);
+int __vac_enable_virtualization(struct vac_instance *inst, unsigned int abi,
+				size_t size, struct module *owner);
+void __vac_report_l1tf(struct vac_instance *inst, int vmx_l1d_flush_state,
+		       unsigned int abi, size_t size);
+void __vac_report_itlb_multihit(struct vac_instance *inst, bool mitigated,
+				unsigned int abi, size_t size);
+
+static inline int vac_register_instance(struct vac_instance *inst)
+{
+	return __vac_register_instance(inst, VAC_ABI, sizeof(*inst), THIS_MODULE);
+}
+
 void vac_unregister_instance(struct vac_instance *inst);
 
 /* Turn virtualization on on every online CPU (and on CPUs that come online)
- * for this instance; refcounted per CPU across instances. */
-int vac_enable_virtualization(struct vac_instance *inst);
+ * for this instance; refcounted per CPU across instances.  An instance may
+ * do this before it registers (enable_virt_at_load). */
+static inline int vac_enable_virtualization(struct vac_instance *inst)
+{
+	return __vac_enable_virtualization(inst, VAC_ABI, sizeof(*inst),
+					   THIS_MODULE);
+}
+
 void vac_disable_virtualization(struct vac_instance *inst);
 
 /* Set once the system goes down or crashes: faults on VMRUN/VMX
@@ -133,13 +179,35 @@ static inline void vac_vcpu_put(void)
  * described as better protected than its weakest instance, and one
  * instance's unload does not reset it for the others.
  */
-void vac_report_l1tf(struct vac_instance *inst, int vmx_l1d_flush_state);
-void vac_report_itlb_multihit(struct vac_instance *inst, bool mitigated);
+static inline void vac_report_l1tf(struct vac_instance *inst,
+				   int vmx_l1d_flush_state)
+{
+	__vac_report_l1tf(inst, vmx_l1d_flush_state, VAC_ABI, sizeof(*inst));
+}
 
-/* User-return MSRs: one list of MSRs and one per-CPU cache for everybody. */
-int vac_add_user_return_msr(u32 msr);
+static inline void vac_report_itlb_multihit(struct vac_instance *inst,
+					    bool mitigated)
+{
+	__vac_report_itlb_multihit(inst, mitigated, VAC_ABI, sizeof(*inst));
+}
+
+/*
+ * User-return MSRs: one list of MSRs and one per-CPU cache for everybody.
+ * vac numbers the MSRs in the order instances first add them, so its slot
+ * for an MSR is not the instance's own index; an instance maps its own
+ * numbering to vac's slots.  Adding returns vac's slot, or a negative
+ * error: -EOPNOTSUPP if the CPU lacks the MSR, -ENOSPC if vac's table is
+ * full (logged; the instance then asks no more and fails to load).  Slots
+ * live as long as vac.ko.
+ */
+int __vac_add_user_return_msr(u32 msr, struct module *owner);
 int vac_find_user_return_msr(u32 msr);
 int vac_set_user_return_msr(unsigned int slot, u64 value, u64 mask);
+
+static inline int vac_add_user_return_msr(u32 msr)
+{
+	return __vac_add_user_return_msr(msr, THIS_MODULE);
+}
 
 /* ---- AMD SVM ------------------------------------------------------------ */
 

@@ -13,6 +13,10 @@
 #include <vac.h>
 
 struct dentry;
+struct module;
+
+/* The sysfs contract with userspace (docs/sysfs.md), not VAC_ABI. */
+#define VAC_SYSFS_ABI	1
 
 struct vac_vendor_ops {
 	const char *name;			/* "amd" or "intel" */
@@ -35,6 +39,7 @@ extern struct mutex vac_lock;
 extern struct list_head vac_instances;
 extern unsigned int vac_default_id;
 struct vac_instance *vac_find_instance(unsigned int id);
+int vac_check_abi(unsigned int abi, size_t size, struct module *owner);
 int vac_set_default(unsigned int id);
 
 /* mitigations.c; vac_lock held */

@@ -48,11 +48,32 @@ int vac_set_default(unsigned int id)
 	return 0;
 }
 
-int vac_register_instance(struct vac_instance *inst)
+/*
+ * An instance built against another vac.h: its struct vac_instance may not
+ * be ours, so nothing but this check may look at it.  @owner is NULL for
+ * the calls that are ignored quietly (the reports): the instance's next
+ * register or enable call fails, with this line.
+ */
+int vac_check_abi(unsigned int abi, size_t size, struct module *owner)
+{
+	if (abi == VAC_ABI && size == sizeof(struct vac_instance))
+		return 0;
+	if (owner)
+		pr_err("%s: built for vac ABI %u (struct size %zu), this vac speaks ABI %u (size %zu); rebuild the instance with this multikvm version\n",
+		       module_name(owner), abi, size, VAC_ABI,
+		       sizeof(struct vac_instance));
+	return -ENOEXEC;
+}
+
+int __vac_register_instance(struct vac_instance *inst, unsigned int abi,
+			    size_t size, struct module *owner)
 {
 	struct vac_instance *other;
 	int r;
 
+	r = vac_check_abi(abi, size, owner);
+	if (r)
+		return r;
 	if (!inst->id || inst->id > VAC_MAX_ID || !inst->fops || !inst->owner)
 		return -EINVAL;
 	if (inst->vendor != vac_vendor->vendor) {
@@ -88,7 +109,7 @@ out:
 	mutex_unlock(&vac_lock);
 	return r;
 }
-EXPORT_SYMBOL_GPL(vac_register_instance);
+EXPORT_SYMBOL_GPL(__vac_register_instance);
 
 void vac_unregister_instance(struct vac_instance *inst)
 {
@@ -196,7 +217,8 @@ static int __init vac_init(void)
 		goto err_dev;
 	vac_hyperv_init();
 	vac_debugfs_init();
-	pr_info("loaded (%s, ABI %d)\n", vac_vendor->name, VAC_ABI);
+	pr_info("loaded (%s, instance ABI %d, struct size %zu)\n",
+		vac_vendor->name, VAC_ABI, sizeof(struct vac_instance));
 	return 0;
 
 err_dev:

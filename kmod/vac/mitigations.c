@@ -49,20 +49,27 @@ void vac_mitigations_update(void)
 	itlb_multihit_kvm_mitigation = any_itlb && itlb_ok;
 }
 
-void vac_report_l1tf(struct vac_instance *inst, int state)
+/* Before the instance registered, maybe: a wrong-ABI report is ignored. */
+void __vac_report_l1tf(struct vac_instance *inst, int state,
+		       unsigned int abi, size_t size)
 {
+	if (vac_check_abi(abi, size, NULL))
+		return;
 	mutex_lock(&vac_lock);
 	inst->l1tf = state + 1;
 	vac_mitigations_update();
 	mutex_unlock(&vac_lock);
 }
-EXPORT_SYMBOL_GPL(vac_report_l1tf);
+EXPORT_SYMBOL_GPL(__vac_report_l1tf);
 
-void vac_report_itlb_multihit(struct vac_instance *inst, bool mitigated)
+void __vac_report_itlb_multihit(struct vac_instance *inst, bool mitigated,
+				unsigned int abi, size_t size)
 {
+	if (vac_check_abi(abi, size, NULL))
+		return;
 	mutex_lock(&vac_lock);
 	inst->itlb_multihit = mitigated ? 2 : 1;
 	vac_mitigations_update();
 	mutex_unlock(&vac_lock);
 }
-EXPORT_SYMBOL_GPL(vac_report_itlb_multihit);
+EXPORT_SYMBOL_GPL(__vac_report_itlb_multihit);

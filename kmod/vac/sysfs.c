@@ -18,7 +18,7 @@ static struct kset *vac_instances_kset;
 static ssize_t abi_show(struct kobject *kobj, struct kobj_attribute *attr,
 			char *buf)
 {
-	return sysfs_emit(buf, "%d\n", VAC_ABI);
+	return sysfs_emit(buf, "%d\n", VAC_SYSFS_ABI);
 }
 static struct kobj_attribute abi_attr = __ATTR_RO(abi);
 

@@ -8,6 +8,7 @@
  */
 #include "common.h"
 
+#include <linux/cpu.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
 #include <linux/user-return-notifier.h>
@@ -24,6 +25,13 @@ struct vac_uret_msrs {
 	} values[VAC_MAX_URET_MSRS];
 };
 
+/*
+ * Adding a slot: cpus_read_lock, then vac_uret_lock.  The hotplug
+ * callbacks (vac_uret_cpu_online/offline, hotplug lock held for write)
+ * take neither; they only read vac_nr_uret, so a slot is either published
+ * before a CPU comes online (which then reads its host value itself) or
+ * after (and its host value was read on every online CPU).
+ */
 static DEFINE_MUTEX(vac_uret_lock);
 static u32 vac_uret_list[VAC_MAX_URET_MSRS];
 static unsigned int vac_nr_uret;
@@ -74,25 +82,38 @@ int vac_find_user_return_msr(u32 msr)
 }
 EXPORT_SYMBOL_GPL(vac_find_user_return_msr);
 
-/* The slot of @msr, the same for every instance; -1 if not usable. */
-int vac_add_user_return_msr(u32 msr)
+/*
+ * vac's slot of @msr, the same for every instance; -EOPNOTSUPP if the CPU
+ * lacks it, -ENOSPC if the table is full.
+ */
+int __vac_add_user_return_msr(u32 msr, struct module *owner)
 {
-	int slot;
 	unsigned int cpu;
+	int slot;
 
+	cpus_read_lock();
 	mutex_lock(&vac_uret_lock);
 	slot = vac_find_user_return_msr(msr);
 	if (slot >= 0)
 		goto out;
-	slot = -1;
-	if (vac_nr_uret >= VAC_MAX_URET_MSRS) {
-		pr_err("no room for user-return MSR 0x%x\n", msr);
+	if (!vac_is_supported_user_return_msr(msr)) {
+		slot = -EOPNOTSUPP;
 		goto out;
 	}
-	if (!vac_is_supported_user_return_msr(msr))
+	if (vac_nr_uret >= VAC_MAX_URET_MSRS) {
+		/* The instance asks no more and fails to load. */
+		pr_err("%s: no user-return MSR slot left for MSR 0x%x (all %d taken since vac loaded); unload every instance and vac to free them\n",
+		       owner ? module_name(owner) : "?", msr,
+		       VAC_MAX_URET_MSRS);
+		slot = -ENOSPC;
 		goto out;
+	}
 	slot = vac_nr_uret;
-	/* Hardware may already be on: record the host value everywhere. */
+	/*
+	 * Virtualization may already be on: record the host value on every
+	 * online CPU.  No CPU comes online meanwhile (cpus_read_lock); one
+	 * that does later reads it in vac_uret_cpu_online().
+	 */
 	for_each_possible_cpu(cpu) {
 		struct vac_uret_msrs *msrs = per_cpu_ptr(vac_uret_msrs, cpu);
 		u64 val = 0;
@@ -107,9 +128,10 @@ int vac_add_user_return_msr(u32 msr)
 	WRITE_ONCE(vac_nr_uret, slot + 1);
 out:
 	mutex_unlock(&vac_uret_lock);
+	cpus_read_unlock();
 	return slot;
 }
-EXPORT_SYMBOL_GPL(vac_add_user_return_msr);
+EXPORT_SYMBOL_GPL(__vac_add_user_return_msr);
 
 int vac_set_user_return_msr(unsigned int slot, u64 value, u64 mask)
 {
@@ -136,10 +158,11 @@ EXPORT_SYMBOL_GPL(vac_set_user_return_msr);
 void vac_uret_cpu_online(void)
 {
 	struct vac_uret_msrs *msrs = this_cpu_ptr(vac_uret_msrs);
-	unsigned int i;
+	unsigned int i, nr = READ_ONCE(vac_nr_uret);
 	u64 val;
 
-	for (i = 0; i < READ_ONCE(vac_nr_uret); i++) {
+	smp_rmb();	/* the list up to nr, see __vac_add_user_return_msr() */
+	for (i = 0; i < nr; i++) {
 		rdmsrl_safe(vac_uret_list[i], &val);
 		msrs->values[i].host = val;
 		msrs->values[i].curr = val;

@@ -92,11 +92,16 @@ static void vac_disable_ipi(void *data)
 	vac_disable_inst_cpu(data);
 }
 
-int vac_enable_virtualization(struct vac_instance *inst)
+/* Maybe before the instance registered (enable_virt_at_load): check it. */
+int __vac_enable_virtualization(struct vac_instance *inst, unsigned int abi,
+				size_t size, struct module *owner)
 {
 	struct vac_enable_call call = { .inst = inst };
-	int r = 0;
+	int r;
 
+	r = vac_check_abi(abi, size, owner);
+	if (r)
+		return r;
 	mutex_lock(&vac_virt_lock);
 	if (inst->virt_enabled)
 		goto out;
@@ -124,7 +129,7 @@ out:
 	mutex_unlock(&vac_virt_lock);
 	return r;
 }
-EXPORT_SYMBOL_GPL(vac_enable_virtualization);
+EXPORT_SYMBOL_GPL(__vac_enable_virtualization);
 
 void vac_disable_virtualization(struct vac_instance *inst)
 {

@@ -11,6 +11,13 @@
  * runs a warm-up batch outside the timing, pins the vCPU thread, prints
  * progress, or holds the VM open.
  *
+ * With --tsc-aux V the guest gets the host's supported CPUID (so RDTSCP
+ * and its MSR are the guest's) and TSC_AUX = V, which KVM keeps loaded
+ * until the return to userspace (a user-return MSR).  Before each batch
+ * the guest's RDTSCP must read V; before the VM exists and after every
+ * exit RDTSCP in host userspace must still read what Linux put there,
+ * (node << 12) | cpu.
+ *
  * Exit status: 0 pass, 1 a check failed, 2 usage or setup error.
  */
 #define _GNU_SOURCE
@@ -30,6 +37,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,6 +45,7 @@
 #define CODE_ADDR       0x1000
 #define DATA_ADDR       0x2000
 #define TEST_PORT       0x10
+#define MSR_TSC_AUX     0xc0000103
 
 /*
  * Real-mode guest; on entry ecx = iterations, eax = 0, edx = TEST_PORT.
@@ -56,8 +65,28 @@ static const uint8_t guest_code[] = {
 	0xf4,
 };
 
+/*
+ * With --tsc-aux, before each batch: the guest reports its TSC_AUX.
+ *   0: 0f 01 f9       rdtscp             ecx = TSC_AUX (edx:eax = TSC)
+ *   3: 66 89 c8       mov  eax, ecx
+ *   6: ba 11 00       mov  dx, TSC_AUX_PORT
+ *   9: 66 ef          out  dx, eax
+ *  11: f4             hlt
+ */
+#define TSC_AUX_ADDR    0x1800
+#define TSC_AUX_PORT    0x11
+static const uint8_t guest_tsc_aux_code[] = {
+	0x0f, 0x01, 0xf9,
+	0x66, 0x89, 0xc8,
+	0xba, TSC_AUX_PORT, 0x00,
+	0x66, 0xef,
+	0xf4,
+};
+
 static const char *dev_path = "/dev/kvm";
 static const char *prog = "kvmtest";
+static bool tsc_aux_test;
+static uint32_t guest_tsc_aux;
 
 struct vm {
 	int kvm_fd;
@@ -91,6 +120,75 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static bool cpu_has_rdtscp(void)
+{
+	uint32_t a, b, c, d;
+
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d)
+			 : "a"(0x80000000), "c"(0));
+	if (a < 0x80000001)
+		return false;
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d)
+			 : "a"(0x80000001), "c"(0));
+	return d & (1u << 27);
+}
+
+/*
+ * Linux sets TSC_AUX to (node << 12) | cpu on every CPU (getcpu in the
+ * vDSO relies on it): a guest's value seen here leaked out of KVM.
+ */
+static void check_host_tsc_aux(const char *when)
+{
+	unsigned int cpu, node, cpu2, aux = 0, lo, hi;
+	int tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		if (syscall(SYS_getcpu, &cpu, &node, NULL) < 0)
+			fail(2, "getcpu: %s", strerror(errno));
+		__asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
+		if (syscall(SYS_getcpu, &cpu2, NULL, NULL) < 0)
+			fail(2, "getcpu: %s", strerror(errno));
+		if (cpu == cpu2)
+			break;	/* not moved to another CPU in between */
+	}
+	if (aux != ((node << 12) | cpu))
+		fail(1, "host TSC_AUX on CPU %u is %#x %s, expected %#x",
+		     cpu, aux, when, (node << 12) | cpu);
+}
+
+/* The host's CPUID (RDTSCP, RDPID) and the TSC_AUX value for the guest. */
+static void vcpu_set_tsc_aux(struct vm *vm)
+{
+	struct {
+		struct kvm_cpuid2 h;
+		struct kvm_cpuid_entry2 e[256];
+	} cpuid;
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e[1];
+	} msrs;
+
+	memset(&cpuid, 0, sizeof(cpuid));
+	cpuid.h.nent = 256;
+	if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, &cpuid) < 0)
+		fail(1, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+	if (ioctl(vm->vcpu_fd, KVM_SET_CPUID2, &cpuid) < 0)
+		fail(1, "KVM_SET_CPUID2: %s", strerror(errno));
+
+	memset(&msrs, 0, sizeof(msrs));
+	msrs.h.nmsrs = 1;
+	msrs.e[0].index = MSR_TSC_AUX;
+	msrs.e[0].data = guest_tsc_aux;
+	if (ioctl(vm->vcpu_fd, KVM_SET_MSRS, &msrs) != 1)
+		fail(1, "KVM_SET_MSRS TSC_AUX=%#x failed", guest_tsc_aux);
+	memset(&msrs.e[0], 0, sizeof(msrs.e[0]));
+	msrs.e[0].index = MSR_TSC_AUX;
+	if (ioctl(vm->vcpu_fd, KVM_GET_MSRS, &msrs) != 1 ||
+	    msrs.e[0].data != guest_tsc_aux)
+		fail(1, "the guest's TSC_AUX reads %#llx, set %#x",
+		     (unsigned long long)msrs.e[0].data, guest_tsc_aux);
+}
+
 static void vm_open(struct vm *vm)
 {
 	struct kvm_userspace_memory_region region;
@@ -120,6 +218,8 @@ static void vm_open(struct vm *vm)
 	if (vm->mem == MAP_FAILED)
 		fail(2, "mmap guest memory: %s", strerror(errno));
 	memcpy(vm->mem + CODE_ADDR, guest_code, sizeof(guest_code));
+	memcpy(vm->mem + TSC_AUX_ADDR, guest_tsc_aux_code,
+	       sizeof(guest_tsc_aux_code));
 
 	memset(&region, 0, sizeof(region));
 	region.slot = 0;
@@ -141,9 +241,13 @@ static void vm_open(struct vm *vm)
 		       vm->vcpu_fd, 0);
 	if (vm->run == MAP_FAILED)
 		fail(1, "mmap kvm_run: %s", strerror(errno));
+
+	if (tsc_aux_test)
+		vcpu_set_tsc_aux(vm);
 }
 
-static void vcpu_reset(struct vm *vm, uint32_t iterations)
+static void vcpu_reset(struct vm *vm, uint64_t rip, uint32_t iterations,
+		       uint32_t port)
 {
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
@@ -158,14 +262,48 @@ static void vcpu_reset(struct vm *vm, uint32_t iterations)
 		fail(1, "KVM_SET_SREGS: %s", strerror(errno));
 
 	memset(&regs, 0, sizeof(regs));
-	regs.rip = CODE_ADDR;
+	regs.rip = rip;
 	regs.rflags = 0x2;
 	regs.rax = 0;
 	regs.rcx = iterations;
-	regs.rdx = TEST_PORT;
+	regs.rdx = port;
 	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0)
 		fail(1, "KVM_SET_REGS: %s", strerror(errno));
 	memset(vm->mem + DATA_ADDR, 0xff, 4);
+}
+
+static void vcpu_run(struct vm *vm)
+{
+	while (ioctl(vm->vcpu_fd, KVM_RUN, 0) < 0) {
+		if (errno != EINTR)
+			fail(1, "KVM_RUN: %s", strerror(errno));
+	}
+	if (tsc_aux_test)
+		check_host_tsc_aux("after a guest exit");
+}
+
+/* The guest must read its own TSC_AUX, not the host's or another's. */
+static void check_guest_tsc_aux(struct vm *vm)
+{
+	struct kvm_run *run = vm->run;
+	uint32_t val;
+
+	vcpu_reset(vm, TSC_AUX_ADDR, 0, 0);
+	vcpu_run(vm);
+	if (run->exit_reason != KVM_EXIT_IO ||
+	    run->io.direction != KVM_EXIT_IO_OUT ||
+	    run->io.port != TSC_AUX_PORT || run->io.size != 4)
+		fail(1, "RDTSCP in the guest: exit reason %u (port %#x), expected an OUT to port %#x",
+		     run->exit_reason, run->exit_reason == KVM_EXIT_IO ? run->io.port : 0,
+		     TSC_AUX_PORT);
+	memcpy(&val, (uint8_t *)run + run->io.data_offset, 4);
+	if (val != guest_tsc_aux)
+		fail(1, "the guest's RDTSCP read TSC_AUX %#x, its own is %#x",
+		     val, guest_tsc_aux);
+	vcpu_run(vm);
+	if (run->exit_reason != KVM_EXIT_HLT)
+		fail(1, "RDTSCP in the guest: exit reason %u, expected HLT",
+		     run->exit_reason);
 }
 
 /* Run one batch; every exit is checked.  Returns the number of exits. */
@@ -176,13 +314,11 @@ static uint64_t run_batch(struct vm *vm, uint32_t iterations)
 	struct kvm_regs regs;
 	uint64_t exits = 0;
 
-	vcpu_reset(vm, iterations);
+	if (tsc_aux_test)
+		check_guest_tsc_aux(vm);
+	vcpu_reset(vm, CODE_ADDR, iterations, TEST_PORT);
 	for (;;) {
-		if (ioctl(vm->vcpu_fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR)
-				continue;
-			fail(1, "KVM_RUN: %s", strerror(errno));
-		}
+		vcpu_run(vm);
 		exits++;
 		if (run->exit_reason == KVM_EXIT_HLT)
 			break;
@@ -236,6 +372,11 @@ static void usage(FILE *f)
 		"  -p, --progress S   print a progress line every S seconds\n"
 		"  -H, --hold S       after the run, keep the VM open for S seconds\n"
 		"                     (-1: until SIGTERM/SIGINT)\n"
+		"  -a, --tsc-aux V    give the guest TSC_AUX V (and the host's CPUID);\n"
+		"                     the guest's RDTSCP must read V before each batch,\n"
+		"                     the host's, in userspace, Linux's value before the\n"
+		"                     VM exists and after every exit\n"
+		"  -A, --host-tsc-aux only check the host's TSC_AUX on this CPU (no VM)\n"
 		"  -q, --quiet        print only failures\n"
 		"  -x, --check-extension CAP\n"
 		"                     print what KVM_CHECK_EXTENSION says of capability\n"
@@ -272,6 +413,8 @@ int main(int argc, char **argv)
 		{ "cpu", required_argument, NULL, 'c' },
 		{ "progress", required_argument, NULL, 'p' },
 		{ "hold", required_argument, NULL, 'H' },
+		{ "tsc-aux", required_argument, NULL, 'a' },
+		{ "host-tsc-aux", no_argument, NULL, 'A' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "check-extension", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
@@ -280,12 +423,12 @@ int main(int argc, char **argv)
 	double seconds = 0, progress = 0, hold = 0, t0, t_last, t;
 	uint64_t exits = 0, batches = 0, last_exits = 0;
 	unsigned long n = 1000, warmup = 0;
-	bool quiet = false;
+	bool quiet = false, host_tsc_aux_only = false;
 	int cpu = -1, c, cap = -1;
 	struct vm vm;
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "n:t:w:c:p:H:qx:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:t:w:c:p:H:a:Aqx:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (count_arg("--exits", optarg, &n) < 0)
@@ -318,6 +461,18 @@ int main(int argc, char **argv)
 				fprintf(stderr, "%s: --hold wants a number of seconds\n", prog);
 				return 2;
 			}
+			break;
+		case 'a':
+			errno = 0;
+			guest_tsc_aux = strtoul(optarg, &end, 0);
+			if (errno || *end) {
+				fprintf(stderr, "%s: --tsc-aux wants a 32-bit number\n", prog);
+				return 2;
+			}
+			tsc_aux_test = true;
+			break;
+		case 'A':
+			host_tsc_aux_only = true;
 			break;
 		case 'q':
 			quiet = true;
@@ -368,6 +523,16 @@ int main(int argc, char **argv)
 	}
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (tsc_aux_test || host_tsc_aux_only) {
+		if (!cpu_has_rdtscp())
+			fail(2, "this CPU has no RDTSCP");
+		check_host_tsc_aux("before the VM exists");
+		if (host_tsc_aux_only) {
+			if (!quiet)
+				printf("%s: host TSC_AUX is Linux's\n", prog);
+			return 0;
+		}
+	}
 	/* SIGTERM/SIGINT end a timed run after the current batch, checked. */
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
