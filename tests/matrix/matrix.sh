@@ -50,8 +50,8 @@ if [ "$cmd" = summary ]; then
 	mkdir -p "$state"
 	rc=0
 	exec 3>"$state/summary.md"
-	row() { echo "$*" | tee /dev/fd/3; }
-	row "6.12.y build matrix: kmod/build.sh, warnings are errors; times are build times on $(nproc) CPUs"
+	row() { echo "$*"; echo "$*" >&3; }
+	row "6.12.y build matrix: kmod/build.sh, warnings are errors; times: wall clock of each build at -j$(nproc)"
 	row
 	row "| source | series applies | vac.ko on its headers | builds on own headers | builds on $(short "$oldest") headers |"
 	row "|---|---|---|---|---|"
