@@ -109,9 +109,10 @@ build() {
 	err=$(grep 'kmod/build.sh: error:' "$log" | tail -1 | sed 's/ (full log: [^)]*)//')
 	: "${err:=kmod/build.sh failed (exit $rc): $(tail -1 "$log")}"
 	why=${err#kmod/build.sh: error: }
-	# Paths relative to the instance, vac or headers tree.
+	# Paths relative to the instance, the repository or the headers.
 	diag=$(grep -m1 -iE '(error|warning):' "$log" | grep -v 'kmod/build.sh: error:' |
 		sed -E 's|^/[^ ]*/inst/[^/]+/||; s|^/[^ ]*/work/vac/|kmod/vac/|; s|^/[^ ]*/linux-headers-[^/]+/||' || true)
+	diag=${diag#"$(dirname "$kmod")"/}
 	if [ -n "$diag" ]; then
 		err="$err: $diag"
 		why=$diag
