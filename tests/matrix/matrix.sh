@@ -50,8 +50,8 @@ if [ "$cmd" = summary ]; then
 	mkdir -p "$state"
 	rc=0
 	exec 3>"$state/summary.md"
-	row() { echo "$*" | tee /dev/fd/3; }
-	row "6.12.y build matrix: kmod/build.sh, warnings are errors; times are build times on $(nproc) CPUs"
+	row() { echo "$*"; echo "$*" >&3; }
+	row "6.12.y build matrix: kmod/build.sh, warnings are errors; times: wall clock of each build at -j$(nproc)"
 	row
 	row "| source | series applies | vac.ko on its headers | builds on own headers | builds on $(short "$oldest") headers |"
 	row "|---|---|---|---|---|"
@@ -95,17 +95,29 @@ for r in "$v" ${alt:+"$alt"}; do
 done
 
 # build LOG ARGS...: kmod/build.sh ARGS, output to LOG; sets $secs and, on
-# failure, $err (build.sh's error line) and shows the log's tail on stderr.
+# failure, $err (build.sh's error line, pointing at LOG, with the first
+# compiler or modpost diagnostic) and $why (that diagnostic, or build.sh's
+# reason), and shows the log's tail on stderr.
 build() {
-	local log=$1 t0 rc=0
+	local log=$1 t0 rc=0 diag
 	shift
 	t0=$(date +%s)
 	"$kmod/build.sh" "$@" >"$log" 2>&1 || rc=$?
 	secs=$(($(date +%s) - t0))
-	err=
+	err='' why=''
 	[ $rc -ne 0 ] || return 0
-	err=$(grep 'kmod/build.sh: error:' "$log" | tail -1)
+	err=$(grep 'kmod/build.sh: error:' "$log" | tail -1 | sed 's/ (full log: [^)]*)//')
 	: "${err:=kmod/build.sh failed (exit $rc): $(tail -1 "$log")}"
+	why=${err#kmod/build.sh: error: }
+	# Paths relative to the instance, the repository or the headers.
+	diag=$(grep -m1 -iE '(error|warning):' "$log" | grep -v 'kmod/build.sh: error:' |
+		sed -E 's|^/[^ ]*/inst/[^/]+/||; s|^/[^ ]*/work/vac/|kmod/vac/|; s|^/[^ ]*/linux-headers-[^/]+/||' || true)
+	diag=${diag#"$(dirname "$kmod")"/}
+	if [ -n "$diag" ]; then
+		err="$err: $diag"
+		why=$diag
+	fi
+	err="$err (log: $log)"
 	{ echo "--- $log (last 40 lines)"; tail -40 "$log"; } >&2
 	return 1
 }
@@ -128,7 +140,7 @@ vac_build() {
 		vac_line="vac.ko built in $(dur $secs)"
 		return 0
 	fi
-	vac_line=$err
+	vac_line=$err vac_why=$why
 	vac_failed[$r]=$err
 	return 1
 }
@@ -166,11 +178,11 @@ pass=1
 vac_build "$v" || pass=0
 if compgen -G "$d/work/tree-*/.mkvm-key" >/dev/null && [[ "$vac_line" != *" does not apply "* ]]; then
 	applies="yes (variants: $var)"
-	if [ $pass -eq 1 ]; then vac="ok $(dur $secs)"; else vac="FAIL"; fi
+	if [ $pass -eq 1 ]; then vac="ok $(dur $secs)"; else vac="FAIL: $vac_why"; fi
 	echo "$V headers: $vac_line"
 	echo "$V source: series applies (variants: $var)"
 else
-	applies="FAIL"
+	applies="FAIL: ${vac_why%%;*}"
 	vac="not built"
 	pass=0
 	echo "$V headers: vac.ko not built: build.sh patches the source first"
@@ -182,7 +194,7 @@ fi
 instance() {
 	local name=$1 inst=$2 h=$3 o=$4 what
 	what="$V source on $(short "$h") headers"
-	if [ "$applies" = FAIL ]; then
+	if [[ $applies == FAIL* ]]; then
 		cell="not built"
 		echo "$what: $name not built: the series does not apply"
 		return 1
@@ -198,7 +210,7 @@ instance() {
 		echo "$what: $name built in $(dur $secs) (variants: $var)"
 		return 0
 	fi
-	cell="FAIL $name"
+	cell="FAIL $name: $why"
 	echo "$what: $err"
 	return 1
 }
@@ -215,10 +227,7 @@ else
 fi
 
 {
-	echo "applies='$applies'"
-	echo "vac='$vac'"
-	echo "own='$own'"
-	echo "old='$old'"
+	printf 'applies=%q\nvac=%q\nown=%q\nold=%q\n' "$applies" "$vac" "$own" "$old"
 	echo "pass=$pass"
 } >"$state/results/$v"
 echo "matrix $V: applies: $applies | vac.ko: $vac | own headers: $own | $(short "$oldest") headers: $old | $([ $pass -eq 1 ] && echo PASS || echo FAIL)"
