@@ -140,11 +140,12 @@ esac
 
 # --- the series, with per-release variants (kmod/lib.sh) ---------------------
 mapfile -t patches < <(mkvm_series)
-series_hash=$( {
+series_sum=$( {
 	cat "$kmod/series"
 	for p in "${patches[@]}"; do cat "$kmod/patches/$p"; done
 	find "$kmod/patches" -mindepth 2 -name '*.patch' | LC_ALL=C sort | xargs -r cat
-} | sha256sum | cut -c1-8)
+} | sha256sum | cut -d' ' -f1)
+series_hash=${series_sum:0:8}
 
 hotfix_ids=()
 for p in ${hotfixes[@]+"${hotfixes[@]}"}; do
@@ -154,10 +155,8 @@ hotfix_list=${hotfix_ids[*]+"${hotfix_ids[*]}"}
 
 key=$( {
 	stat -c '%s %Y' "$src_abs"
-	echo "$src_abs $series_hash ${hotfix_list:-}"
-	cat "$kmod/series" "$kmod/kvm-paths"
-	for p in "${patches[@]}"; do cat "$kmod/patches/$p"; done
-	find "$kmod/patches" -mindepth 2 -name '*.patch' | LC_ALL=C sort | xargs -r cat
+	echo "$src_abs $series_sum ${hotfix_list:-}"
+	cat "$kmod/kvm-paths"
 } | sha256sum | cut -c1-16)
 
 tree=$work/tree-$key
