@@ -49,6 +49,7 @@ void vac_mitigations_update(void);
 /* virt.c */
 int vac_virt_init(void);
 void vac_virt_exit(void);
+unsigned int vac_virt_users_on(int cpu);
 
 /* dev.c */
 int vac_dev_init(void);

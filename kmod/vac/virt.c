@@ -229,6 +229,12 @@ static void vac_emergency_disable_cpu(void)
 	vac_vendor->emergency_disable_cpu();
 }
 
+/* debugfs: how many instances have virtualization on on @cpu */
+unsigned int vac_virt_users_on(int cpu)
+{
+	return per_cpu(vac_cpu_users, cpu);
+}
+
 int vac_virt_init(void)
 {
 	int r;
