@@ -92,7 +92,7 @@ static void vac_disable_ipi(void *data)
 	vac_disable_inst_cpu(data);
 }
 
-/* Maybe before the instance registered (enable_virt_at_load): check it. */
+/* The ABI first: an instance of another build may call this. */
 int __vac_enable_virtualization(struct vac_instance *inst, unsigned int abi,
 				size_t size, struct module *owner)
 {
@@ -102,6 +102,12 @@ int __vac_enable_virtualization(struct vac_instance *inst, unsigned int abi,
 	r = vac_check_abi(abi, size, owner);
 	if (r)
 		return r;
+	/* The emergency path walks the registered instances only. */
+	if (!vac_instance_registered(inst)) {
+		pr_err("%s: enables virtualization before it registered with vac; refused\n",
+		       module_name(owner));
+		return -EINVAL;
+	}
 	mutex_lock(&vac_virt_lock);
 	if (inst->virt_enabled)
 		goto out;
@@ -221,6 +227,12 @@ static void vac_emergency_disable_cpu(void)
 {
 	vac_rebooting = true;
 	vac_vendor->emergency_disable_cpu();
+}
+
+/* debugfs: how many instances have virtualization on on @cpu */
+unsigned int vac_virt_users_on(int cpu)
+{
+	return per_cpu(vac_cpu_users, cpu);
 }
 
 int vac_virt_init(void)
