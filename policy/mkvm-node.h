@@ -7,9 +7,9 @@
  * suite's extra nodes of this machine's /dev/kvm, or a host exposing one KVM
  * under several names): they are told apart by inode, as the contract of
  * mkvm_inventory_check_device() says.  vac instances are told apart by the
- * device number vac reports.  Written by the libvirt-hook/qemu-wrapper owner;
- * the rdev-only lookups in mkvm-inventory.c/mkvm-reconcile.c can switch to
- * mkvm_inventory_find_by_stat() and these can go.
+ * device number vac reports.  The one place that maps a node, an open fd or
+ * a process's fds to an instance: the inventory, the hook, the wrapper and
+ * mkvm_reconcile() use it.
  */
 #pragma once
 
@@ -41,15 +41,20 @@ gboolean mkvm_node_check (const MkvmInventory *inv, const char *path, guint id,
 
 /**
  * mkvm_node_pid_instances:
- * Like mkvm_proc_kvm_instances(), with mkvm_inventory_find_by_stat().
- * Returns: (element-type guint) sorted ids without duplicates, or NULL with
- * MKVM_ERROR_IO.
+ * @pid: process to inspect (under mkvm_path_proc(), MULTIKVM_PROC)
+ *
+ * Stats every <proc>/PID/fd/N; each one that mkvm_inventory_find_by_stat()
+ * maps to an instance contributes its id.
+ * Returns: (element-type guint) sorted ids without duplicates, possibly
+ * empty, or NULL with MKVM_ERROR_IO when the process does not exist or its
+ * fds cannot be listed.
  */
 GArray *mkvm_node_pid_instances (const MkvmInventory *inv, pid_t pid, GError **error);
 
 /**
  * mkvm_node_verify_pid:
- * TRUE when QEMU @pid has instance @id's node open and no other instance's.
+ * The hook's "started": TRUE when QEMU @pid has instance @id's node open and
+ * no other instance's.
  * Else MKVM_ERROR_DEVICE naming what it has open.
  */
 gboolean mkvm_node_verify_pid (const MkvmInventory *inv, pid_t pid, guint id,

@@ -8,116 +8,6 @@
 #include "mkvm-paths.h"
 #include "mkvm-state.h"
 
-static gint
-guint_cmp (gconstpointer a, gconstpointer b)
-{
-  guint x = *(const guint *) a, y = *(const guint *) b;
-  return (x > y) - (x < y);
-}
-
-GArray *
-mkvm_proc_kvm_instances (const MkvmInventory *inv, pid_t pid, GError **error)
-{
-  g_autofree char *pidstr = g_strdup_printf ("%d", (int) pid);
-  g_autofree char *fddir = g_build_filename (mkvm_path_proc (), pidstr, "fd", NULL);
-  g_autoptr(GError) local = NULL;
-  GDir *d = g_dir_open (fddir, 0, &local);
-  GArray *ids;
-  const char *n;
-
-  if (pid <= 0 || !d)
-    {
-      g_set_error (error, MKVM_ERROR, MKVM_ERROR_IO, "cannot list %s: %s", fddir,
-                   local ? local->message : "bad pid");
-      if (d)
-        g_dir_close (d);
-      return NULL;
-    }
-  ids = g_array_new (FALSE, FALSE, sizeof (guint));
-  while ((n = g_dir_read_name (d)))
-    {
-      g_autofree char *p = g_build_filename (fddir, n, NULL);
-      struct stat st;
-      MkvmInstance *inst;
-      if (stat (p, &st) < 0 || !S_ISCHR (st.st_mode))
-        continue;
-      inst = mkvm_inventory_find_by_stat (inv, &st);
-      if (!inst)
-        continue;
-      gboolean dup = FALSE;
-      for (guint i = 0; i < ids->len; i++)
-        dup |= g_array_index (ids, guint, i) == inst->id;
-      if (!dup)
-        g_array_append_val (ids, inst->id);
-    }
-  g_dir_close (d);
-  g_array_sort (ids, guint_cmp);
-  return ids;
-}
-
-static char *
-ids_text (GArray *ids)
-{
-  GString *s = g_string_new (NULL);
-  for (guint i = 0; i < ids->len; i++)
-    g_string_append_printf (s, "%s%u", i ? ", " : "", g_array_index (ids, guint, i));
-  if (!ids->len)
-    g_string_append (s, "none");
-  return g_string_free (s, FALSE);
-}
-
-gboolean
-mkvm_verify_pid (const MkvmInventory *inv, pid_t pid, guint instance, GError **error)
-{
-  g_autoptr(GArray) ids = mkvm_proc_kvm_instances (inv, pid, error);
-  g_autofree char *have = NULL;
-  if (!ids)
-    return FALSE;
-  if (ids->len == 1 && g_array_index (ids, guint, 0) == instance)
-    return TRUE;
-  have = ids_text (ids);
-  g_set_error (error, MKVM_ERROR, MKVM_ERROR_DEVICE,
-               "QEMU pid %d has KVM instance(s) %s open, expected only %u: check that the "
-               "domain's <emulator> is multikvm-qemu and QEMU supports -accel kvm,device=",
-               (int) pid, have, instance);
-  return FALSE;
-}
-
-pid_t
-mkvm_qemu_read_pid (const char *domain_name, GError **error)
-{
-  const char *dir = g_getenv ("MULTIKVM_LIBVIRT_RUNDIR");
-  g_autofree char *file = g_strdup_printf ("%s.pid", domain_name);
-  g_autofree char *path = NULL;
-  g_autofree char *text = NULL;
-  g_autoptr(GError) local = NULL;
-  guint64 v;
-
-  if (!dir || !*dir)
-    dir = "/run/libvirt/qemu";
-  if (!domain_name || strchr (domain_name, '/') || domain_name[0] == '.')
-    {
-      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID, "bad domain name '%s'",
-                   domain_name ? domain_name : "");
-      return 0;
-    }
-  path = g_build_filename (dir, file, NULL);
-  if (!g_file_get_contents (path, &text, NULL, &local))
-    {
-      g_set_error (error, MKVM_ERROR, MKVM_ERROR_IO, "cannot read %s: %s", path,
-                   local->message);
-      return 0;
-    }
-  g_strstrip (text);
-  if (!g_ascii_string_to_unsigned (text, 10, 1, G_MAXINT32, &v, NULL))
-    {
-      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID, "%s holds '%s', not a pid",
-                   path, text);
-      return 0;
-    }
-  return (pid_t) v;
-}
-
 /* uuid and name from a QEMU command line (NUL-separated). */
 static gboolean
 qemu_identity (pid_t pid, char **uuid, char **name)
@@ -201,7 +91,7 @@ mkvm_reconcile (const char *rundir, const MkvmInventory *inv, MkvmReconcileStats
       MkvmRecord *old = NULL;
       if (!g_ascii_string_to_unsigned (n, 10, 1, G_MAXINT32, &v, NULL))
         continue;
-      ids = mkvm_proc_kvm_instances (inv, (pid_t) v, NULL);
+      ids = mkvm_node_pid_instances (inv, (pid_t) v, NULL);
       if (!ids || ids->len == 0)
         continue;
       if (!qemu_identity ((pid_t) v, &uuid, &name))

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* mkvm-reconcile.h — the truth from /proc: which kvm node QEMU has open. */
+/* mkvm-reconcile.h — records rebuilt from the QEMU processes that run. */
 #pragma once
 
 #include <glib.h>
@@ -7,32 +7,6 @@
 #include "mkvm-inventory.h"
 
 G_BEGIN_DECLS
-
-/**
- * mkvm_proc_kvm_instances:
- * @pid: process to inspect (under mkvm_path_proc(), MULTIKVM_PROC)
- *
- * Stats every /proc/PID/fd/N; each char device that belongs to an instance
- * of @inv contributes its id.  Returns: (element-type guint) ids, sorted,
- * without duplicates (GArray of guint), possibly empty; NULL with
- * MKVM_ERROR_IO when the process does not exist or fd is unreadable.
- */
-GArray *mkvm_proc_kvm_instances (const MkvmInventory *inv, pid_t pid, GError **error);
-
-/**
- * mkvm_verify_pid:
- * The hook's "started": TRUE when QEMU @pid has @instance's node open and
- * no other instance's.  Else MKVM_ERROR_DEVICE naming what it has open.
- */
-gboolean mkvm_verify_pid (const MkvmInventory *inv, pid_t pid, guint instance,
-                          GError **error);
-
-/**
- * mkvm_qemu_read_pid:
- * Reads /run/libvirt/qemu/<name>.pid (override dir with MULTIKVM_LIBVIRT_RUNDIR).
- * Returns 0 with @error set on failure.
- */
-pid_t mkvm_qemu_read_pid (const char *domain_name, GError **error);
 
 /**
  * MkvmReconcileStats: what mkvm_reconcile() did.

@@ -335,7 +335,7 @@ test_static_same_rdev (void)
   /* and from /proc/PID/fd */
   const guint eight[] = { 8, 0 };
   fx_process (fx, 321, "6f1c2b0e-6a43-4e3a-9a56-0c4f1c3b2a11", "x", eight);
-  g_autoptr(GArray) ids = mkvm_proc_kvm_instances (inv, 321, &error);
+  g_autoptr(GArray) ids = mkvm_node_pid_instances (inv, 321, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (ids->len, ==, 1);
   g_assert_cmpuint (g_array_index (ids, guint, 0), ==, 8);

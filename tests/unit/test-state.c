@@ -290,16 +290,16 @@ test_reconcile (void)
   g_assert_cmpuint (st.created + st.updated + st.removed, ==, 0);
 
   /* verify_pid */
-  g_assert_true (mkvm_verify_pid (inv, 4242, 1, &error));
-  g_assert_false (mkvm_verify_pid (inv, 4242, 2, &error));
+  g_assert_true (mkvm_node_verify_pid (inv, 4242, 1, &error));
+  g_assert_false (mkvm_node_verify_pid (inv, 4242, 2, &error));
   g_assert_error (error, MKVM_ERROR, MKVM_ERROR_DEVICE);
   g_test_message ("%s", error->message);
   g_clear_error (&error);
   fx_process (fx, 5000, ud, "two", both);
-  g_assert_false (mkvm_verify_pid (inv, 5000, 1, &error));
+  g_assert_false (mkvm_node_verify_pid (inv, 5000, 1, &error));
   g_assert_nonnull (strstr (error->message, "instance(s) 1, 2"));
   g_clear_error (&error);
-  g_assert_false (mkvm_verify_pid (inv, 31337, 1, &error));
+  g_assert_false (mkvm_node_verify_pid (inv, 31337, 1, &error));
   g_assert_error (error, MKVM_ERROR, MKVM_ERROR_IO);
 }
 
@@ -311,13 +311,13 @@ test_qemu_pid (void)
   g_setenv ("MULTIKVM_LIBVIRT_RUNDIR", fx->run, TRUE);
   g_autofree char *p = g_build_filename (fx->run, "web1.pid", NULL);
   fx_write (p, "1234");
-  g_assert_cmpint (mkvm_qemu_read_pid ("web1", &error), ==, 1234);
+  g_assert_cmpint (mkvm_libvirt_qemu_pid ("web1", &error), ==, 1234);
   g_assert_no_error (error);
-  g_assert_cmpint (mkvm_qemu_read_pid ("../web1", &error), ==, 0);
+  g_assert_cmpint (mkvm_libvirt_qemu_pid ("../web1", &error), ==, 0);
   g_assert_error (error, MKVM_ERROR, MKVM_ERROR_INVALID);
   g_clear_error (&error);
   fx_write (p, "12x");
-  g_assert_cmpint (mkvm_qemu_read_pid ("web1", &error), ==, 0);
+  g_assert_cmpint (mkvm_libvirt_qemu_pid ("web1", &error), ==, 0);
   g_assert_error (error, MKVM_ERROR, MKVM_ERROR_INVALID);
   g_unsetenv ("MULTIKVM_LIBVIRT_RUNDIR");
 }
