@@ -12,10 +12,10 @@ G_BEGIN_DECLS
  * MkvmReconcileStats: what mkvm_reconcile() did.
  */
 typedef struct {
-  guint kept;      /* records confirmed by a live process */
+  guint kept;      /* records confirmed by a QEMU libvirt runs */
   guint updated;   /* records whose instance/pid were corrected */
   guint created;   /* records rebuilt from a QEMU process with no record */
-  guint removed;   /* records whose process is gone */
+  guint removed;   /* records whose QEMU libvirt no longer runs */
 } MkvmReconcileStats;
 
 /**
@@ -23,12 +23,12 @@ typedef struct {
  * @rundir: NULL = default
  * @stats: (out) (optional)
  *
- * Under the lock: scans every process under /proc whose fds include an
- * instance node; for QEMU processes (cmdline has "-uuid U", name from
- * "-name guest=N"), creates or corrects the record of U (instance, device,
- * pid, reason "reconciled from /proc/PID/fd").  Records with a pid whose
- * process is gone are removed; records without pid (placed, not yet
- * started) are kept.
+ * Under the lock: for every QEMU libvirt runs (mkvm_libvirt_qemus(): pid,
+ * name and uuid from libvirt's own files, never from a process's command
+ * line) whose fds include an instance node, creates or corrects the
+ * domain's record (instance, device, pid, reason "reconciled from
+ * libvirt's pid P ...").  Records with a pid whose domain libvirt no longer
+ * runs are removed; records without pid (placed, not yet started) are kept.
  */
 gboolean mkvm_reconcile (const char *rundir, const MkvmInventory *inv,
                          MkvmReconcileStats *stats, GError **error);

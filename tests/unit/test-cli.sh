@@ -9,7 +9,7 @@ T=$(mktemp -d /tmp/mkvm-cli-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 
 export MULTIKVM_SYSFS=$T/sys MULTIKVM_DEVDIR=$T/dev MULTIKVM_RUNDIR=$T/run
-export MULTIKVM_PROC=$T/proc MULTIKVM_POLICY=$SRC/data/policy.xml
+export MULTIKVM_PROC=$T/proc MULTIKVM_POLICY=$SRC/data/policy.xml MULTIKVM_LIBVIRT_RUNDIR=$T/libvirt-qemu
 export MULTIKVM_HOSTROOT=$T/host MULTIKVM_CONF=$T/multikvm.conf
 export MULTIKVM_POLL_MS=50 MULTIKVM_MODPROBE=$T/modprobe
 unset LIBVIRT_DEFAULT_URI

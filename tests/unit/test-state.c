@@ -249,19 +249,49 @@ test_reconcile (void)
 
   const guint one[] = { 1, 0 }, two[] = { 2, 0 }, both[] = { 1, 2, 0 };
   g_autofree char *ua = uuid_n (0xa), *ub = uuid_n (0xb), *uc = uuid_n (0xc), *ud = uuid_n (0xd);
-  fx_process (fx, 4242, ua, "alpha,,x", one);      /* no record yet */
-  fx_process (fx, 4243, ub, "beta", two);          /* record says 1: corrected */
-  fx_process (fx, 77, uc, "noise", NULL);          /* no kvm fds: ignored */
+  g_autofree char *uf = uuid_n (0xf), *ug = uuid_n (0x10);
+  fx_process (fx, 4242, ua, "alpha", one);          /* no record yet */
+  fx_libvirt_domain (fx, "alpha,x", ua, 4242, TRUE);
+  fx_process (fx, 4243, ub, "beta", two);           /* record says 1: corrected */
+  fx_libvirt_domain (fx, "beta", ub, 4243, FALSE);
+  fx_process (fx, 77, uc, "noise", NULL);           /* no kvm fds: ignored */
+  fx_libvirt_domain (fx, "noise", uc, 77, TRUE);
+  fx_process (fx, 4244, uf, "foxtrot", two);        /* f runs on 2 */
+  fx_libvirt_domain (fx, "foxtrot", uf, 4244, TRUE);
+  /* Not libvirt's: a process holding instance 1 whose argv claims f's
+   * uuid (a QEMU can rewrite its argv) must not move f's record. */
+  fx_process (fx, 666, uf, "foxtrot", one);
+  /* libvirt's files, but the pid is no longer in a machine cgroup
+   * (reused by an unrelated process): ignored. */
+  fx_process (fx, 667, ug, "golf", one);
+  fx_libvirt_domain (fx, "golf", ug, 667, TRUE);
+  {
+    g_autofree char *cg = g_build_filename (fx->proc, "667", "cgroup", NULL);
+    fx_write (cg, "0::/user.slice/user-1000.slice/session-1.scope\n");
+  }
+  /* a status file that names another pid, and a name with a control
+   * character: both skipped */
+  fx_process (fx, 668, ug, "hotel", one);
+  fx_libvirt_domain (fx, "hotel", ug, 669, TRUE);
+  {
+    g_autofree char *pf = g_build_filename (fx->libvirt, "hotel.pid", NULL);
+    fx_write (pf, "668\n");
+  }
+  fx_process (fx, 670, ug, "in\x01dia", one);
+  fx_libvirt_domain (fx, "in\x01dia", ug, 670, TRUE);
   {
     g_autoptr(MkvmLock) l = mkvm_lock_acquire (NULL, &error);
     g_autoptr(MkvmRecord) rb = rec_n (0xb, 1);
     rb->pid = 4243;
     mkvm_record_write (NULL, rb, &error);
-    g_autoptr(MkvmRecord) rd = rec_n (0xd, 2);     /* process gone: removed */
+    g_autoptr(MkvmRecord) rd = rec_n (0xd, 2);     /* domain gone: removed */
     rd->pid = 999;
     mkvm_record_write (NULL, rd, &error);
     g_autoptr(MkvmRecord) re = rec_n (0xe, 2);     /* placed, not started: kept */
     mkvm_record_write (NULL, re, &error);
+    g_autoptr(MkvmRecord) rf = rec_n (0xf, 2);     /* true: kept */
+    rf->pid = 4244;
+    mkvm_record_write (NULL, rf, &error);
     g_assert_no_error (error);
   }
   g_assert_true (mkvm_reconcile (NULL, inv, &st, &error));
@@ -271,14 +301,21 @@ test_reconcile (void)
   g_assert_cmpuint (st.created, ==, 1);
   g_assert_cmpuint (st.updated, ==, 1);
   g_assert_cmpuint (st.removed, ==, 1);
+  g_assert_cmpuint (st.kept, ==, 1);
   g_autoptr(MkvmRecord) a = mkvm_record_load (NULL, ua, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (a->name, ==, "alpha,x");
   g_assert_cmpuint (a->instance, ==, 1);
   g_assert_cmpint (a->pid, ==, 4242);
-  g_assert_nonnull (strstr (a->reason, "/proc/4242/fd"));
+  g_assert_nonnull (strstr (a->reason, "libvirt's pid 4242"));
   g_autoptr(MkvmRecord) b = mkvm_record_load (NULL, ub, &error);
   g_assert_cmpuint (b->instance, ==, 2);
+  g_autoptr(MkvmRecord) f = mkvm_record_load (NULL, uf, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (f->instance, ==, 2);
+  g_assert_cmpint (f->pid, ==, 4244);
+  g_assert_null (mkvm_record_load (NULL, ug, &error));
+  g_clear_error (&error);
   g_assert_null (mkvm_record_load (NULL, ud, &error));
   g_clear_error (&error);
   g_autofree char *ue = uuid_n (0xe);
@@ -286,7 +323,7 @@ test_reconcile (void)
   g_assert_no_error (error);
   /* second run is a no-op */
   g_assert_true (mkvm_reconcile (NULL, inv, &st, &error));
-  g_assert_cmpuint (st.kept, ==, 2);
+  g_assert_cmpuint (st.kept, ==, 3);
   g_assert_cmpuint (st.created + st.updated + st.removed, ==, 0);
 
   /* verify_pid */
