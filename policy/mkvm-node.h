@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * mkvm-node.h — which instance a kvm node (or an open fd) is, where several
- * nodes may share one device number.
+ * mkvm-node.h — which instance a kvm node (or an open fd) is, by its char
+ * device number: the only identity that holds wherever QEMU's /dev lives
+ * (libvirt gives each domain a private /dev with fresh nodes, so inodes of
+ * the host's nodes never match).  vac instances have the device number vac
+ * reports; a static instance the one of its declared node on the host.
+ * Several static declarations may name one device (one KVM under several
+ * names, e.g. the integration suite's nodes of this machine's /dev/kvm):
+ * those are told apart by path, the node's path as the process that opened
+ * it sees it (libvirt creates the private nodes under the host's names).
  *
- * Static instances may all be nodes of the same device (e.g. the integration
- * suite's extra nodes of this machine's /dev/kvm, or a host exposing one KVM
- * under several names): they are told apart by inode, as the contract of
- * mkvm_inventory_check_device() says.  vac instances are told apart by the
- * device number vac reports.  The one place that maps a node, an open fd or
- * a process's fds to an instance: the inventory, the hook, the wrapper and
- * mkvm_reconcile() use it.
+ * The one place that maps a node, an open fd or a process's fds to an
+ * instance: the inventory, the hook, the wrapper and mkvm_reconcile() use
+ * it.
  */
 #pragma once
 
@@ -23,13 +26,15 @@ G_BEGIN_DECLS
 /**
  * mkvm_inventory_find_by_stat:
  * @st: stat of a char device (a node, or /proc/PID/fd/N)
+ * @path: (nullable) the node's path as its opener sees it (for an fd, the
+ *   target of /proc/PID/fd/N: a path in the process's mount namespace)
  *
- * A static instance whose declared node is the same inode as @st, else a
- * vac (non-static) instance whose dev equals @st->st_rdev, else NULL.
- * Static nodes are stat'ed in the caller's mount namespace.
+ * The instance (with a good node) whose device number equals @st->st_rdev;
+ * when several share it, the one declared at @path.
  * Returns: (transfer none) (nullable)
  */
-MkvmInstance *mkvm_inventory_find_by_stat (const MkvmInventory *inv, const struct stat *st);
+MkvmInstance *mkvm_inventory_find_by_stat (const MkvmInventory *inv, const struct stat *st,
+                                           const char *path);
 
 /**
  * mkvm_node_check:
