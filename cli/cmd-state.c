@@ -478,10 +478,10 @@ names_on (GPtrArray *records, guint id, guint *count)
 static gboolean
 unload_module (const char *module, GError **error)
 {
-  const char *prog = g_getenv ("MULTIKVM_MODPROBE");
+  const char *prog = mkvm_test_getenv ("MULTIKVM_MODPROBE");
   g_autofree char *out = NULL, *err = NULL;
   int status = 0;
-  gboolean custom = prog && *prog;
+  gboolean custom = prog != NULL;
   const char *argv1[] = { custom ? prog : "modprobe", "-r", module, NULL };
   const char *argv2[] = { "rmmod", module, NULL };
 
@@ -512,7 +512,7 @@ cmd_retire (CliGlobal *g, int argc, char **argv)
   gint64 timeout = 0, start = g_get_monotonic_time ();
   int c, code;
   guint id;
-  const char *poll_env = g_getenv ("MULTIKVM_POLL_MS");
+  const char *poll_env = mkvm_test_getenv ("MULTIKVM_POLL_MS");
   guint poll_ms = poll_env ? (guint) g_ascii_strtoull (poll_env, NULL, 10) : 1000;
   g_autofree char *last = NULL;
   g_autofree char *module = NULL;

@@ -14,9 +14,9 @@
 static const char *
 libvirt_qemu_rundir (void)
 {
-  const char *dir = g_getenv ("MULTIKVM_LIBVIRT_RUNDIR");
+  const char *dir = mkvm_test_getenv ("MULTIKVM_LIBVIRT_RUNDIR");
 
-  return dir && *dir ? dir : "/run/libvirt/qemu";
+  return dir ? dir : "/run/libvirt/qemu";
 }
 
 pid_t

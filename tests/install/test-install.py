@@ -254,6 +254,32 @@ else:
     else:
         skip('apparmor_parser on libvirt profiles', 'libvirt AppArmor profiles not installed')
 
+# --- installed programs ignore the test overrides -------------------------
+# Only the test build of libmultikvm reads MULTIKVM_* (mkvm_test_getenv()).
+# The installed hook, run for "started" of a domain whose record exists only
+# under an overriding MULTIKVM_RUNDIR, must look in /run/multikvm (and not
+# find it: a read, nothing is written) and never read the overriding policy.
+ovr = os.path.join(tmp, 'overrides')
+os.makedirs(ovr + '/run/domains')
+uuid = '5e1f0c3a-9d2b-4c7e-8a61-%012x' % (os.getpid() & 0xffffffffffff)
+with open(ovr + '/run/domains/%s.json' % uuid, 'w') as f:
+    json.dump({'uuid': uuid, 'name': 'ovr', 'instance': 1, 'device': '/dev/kvm1',
+               'profile': None, 'reason': 'test', 'created': 1, 'updated': 1, 'pid': 0}, f)
+ovr_env = dict(os.environ, MULTIKVM_RUNDIR=ovr + '/run', MULTIKVM_POLICY=ovr + '/policy.xml',
+               MULTIKVM_SYSFS=ovr + '/sys', MULTIKVM_PROC=ovr + '/proc',
+               MULTIKVM_LIBVIRT_RUNDIR=ovr + '/libvirt', MULTIKVM_CONF=ovr + '/conf',
+               MULTIKVM_HOSTROOT=ovr, MULTIKVM_MODPROBE=ovr + '/modprobe')
+dom_xml = "<domain type='kvm'><name>ovr</name><uuid>%s</uuid></domain>" % uuid
+r = run([D(libexecdir + '/multikvm-hook'), 'ovr', 'started', 'begin', '-'],
+        input=dom_xml, env=ovr_env)
+ok(r.returncode == 1 and '/run/multikvm/domains/%s.json' % uuid in r.stderr and
+   ovr not in r.stderr,
+   'installed multikvm-hook ignores MULTIKVM_RUNDIR/POLICY/...: looks in /run/multikvm',
+   'exit %d: %s' % (r.returncode, r.stderr))
+r = run([D(bindir + '/multikvm'), 'status'], env=ovr_env)
+ok(ovr not in r.stdout + r.stderr,
+   'installed multikvm ignores MULTIKVM_POLICY/SYSFS/...', r.stdout + r.stderr)
+
 # --- DKMS source tree -------------------------------------------------------
 dkms = D(prefix + '/src/multikvm-%s' % version)
 dkms_conf = open(dkms + '/dkms.conf').read() if os.path.exists(dkms + '/dkms.conf') else ''
