@@ -513,7 +513,7 @@ cmd_retire (CliGlobal *g, int argc, char **argv)
   int c, code;
   guint id;
   const char *poll_env = mkvm_test_getenv ("MULTIKVM_POLL_MS");
-  guint poll_ms = poll_env ? (guint) g_ascii_strtoull (poll_env, NULL, 10) : 1000;
+  guint poll_ms = 1000;
   g_autofree char *last = NULL;
   g_autofree char *module = NULL;
   g_autoptr(GError) error = NULL;
@@ -539,8 +539,14 @@ cmd_retire (CliGlobal *g, int argc, char **argv)
     return cli_fail (EXIT_USAGE, "usage: multikvm retire N [--wait [--timeout SECONDS]]");
   if (!cli_parse_id (argv[optind], &id))
     return EXIT_USAGE;
-  if (poll_ms < 10)
-    poll_ms = 10;
+  if (poll_env)
+    {
+      guint64 v;
+      if (!g_ascii_string_to_unsigned (poll_env, 10, 10, 60000, &v, NULL))
+        return cli_fail (EXIT_USAGE, "MULTIKVM_POLL_MS is '%s': write milliseconds from 10 "
+                         "to 60000", poll_env);
+      poll_ms = v;
+    }
 
   for (;;)
     {

@@ -70,11 +70,16 @@ mkvm_reconcile (const char *rundir, const MkvmInventory *inv, MkvmReconcileStats
     {
       MkvmRecord *r = g_ptr_array_index (records, i);
 
-      if (r->pid == 0 || g_hash_table_contains (seen, r->uuid))
+      if (g_hash_table_contains (seen, r->uuid))
+        continue;
+      /* placed, QEMU not started yet: kept for a while (a libvirtd crash
+       * between prepare and release would leave it for ever) */
+      if (r->pid == 0 && !g_hash_table_contains (running, r->uuid) &&
+          now - r->updated <= MKVM_UNSTARTED_MAX)
         continue;
       if (g_hash_table_contains (running, r->uuid))
         {
-          st.kept++;
+          st.kept += r->pid != 0;
           continue;
         }
       if (!mkvm_record_remove (rundir, r->uuid, error))

@@ -122,12 +122,14 @@ for p in files:
     if p.endswith('/multikvm-modules.service'):
         unit = p
 modprobe_conf = [p for p in files if p.endswith('/modprobe.d/multikvm.conf')]
+tmpfiles_conf = [p for p in files if p.endswith('/tmpfiles.d/multikvm.conf')]
 aa = os.path.join(sysconfdir, 'apparmor.d')
 version = run([meson, 'introspect', '--projectinfo', build]).stdout
 version = json.loads(version)['version']
 expect = [
     (udevdir or '?') + '/rules.d/60-multikvm.rules',
     (modprobe_conf or ['?'])[0],
+    (tmpfiles_conf or ['?'])[0],
     aa + '/abstractions/libvirt-qemu.d/multikvm',
     aa + '/local/usr.sbin.libvirtd.d/multikvm',
     unit or '?',
@@ -182,6 +184,20 @@ if ok(len(guard) == 1, 'one install guard for kvm_amd'):
     ok(r.returncode != 0 and 'stock kvm_amd is disabled' in r.stderr and
        'multikvm.conf' in r.stderr,
        'kvm_amd guard fails and says why and where to undo', r.stderr)
+
+# --- tmpfiles.d: /run/multikvm -------------------------------------------
+stf = shutil.which('systemd-tmpfiles')
+if stf and tmpfiles_conf:
+    troot = os.path.join(tmp, 'tmpfiles-root')
+    os.makedirs(troot + '/run')
+    r = run([stf, '--create', '--root=' + troot, D(tmpfiles_conf[0])])
+    st = os.stat(troot + '/run/multikvm') if os.path.isdir(troot + '/run/multikvm') else None
+    ok(r.returncode == 0 and st is not None and stat.S_IMODE(st.st_mode) == 0o755 and
+       st.st_uid == 0 and os.path.isdir(troot + '/run/multikvm/domains'),
+       'systemd-tmpfiles --create makes /run/multikvm (and domains/) root 0755',
+       r.stdout + r.stderr)
+else:
+    skip('systemd-tmpfiles --create', 'systemd-tmpfiles not installed')
 
 # --- systemd unit -----------------------------------------------------------
 unit_text = open(D(unit)).read() if unit else ''

@@ -288,7 +288,13 @@ test_reconcile (void)
     rd->pid = 999;
     mkvm_record_write (NULL, rd, &error);
     g_autoptr(MkvmRecord) re = rec_n (0xe, 2);     /* placed, not started: kept */
+    re->updated = g_get_real_time () / G_USEC_PER_SEC - 60;
     mkvm_record_write (NULL, re, &error);
+    /* placed, never started, and libvirt runs no QEMU for it (a libvirtd
+     * crash between prepare and release): removed after a while */
+    g_autoptr(MkvmRecord) rh = rec_n (0x11, 2);
+    rh->updated = g_get_real_time () / G_USEC_PER_SEC - MKVM_UNSTARTED_MAX - 1;
+    mkvm_record_write (NULL, rh, &error);
     g_autoptr(MkvmRecord) rf = rec_n (0xf, 2);     /* true: kept */
     rf->pid = 4244;
     mkvm_record_write (NULL, rf, &error);
@@ -300,8 +306,14 @@ test_reconcile (void)
                   st.created, st.removed);
   g_assert_cmpuint (st.created, ==, 1);
   g_assert_cmpuint (st.updated, ==, 1);
-  g_assert_cmpuint (st.removed, ==, 1);
+  g_assert_cmpuint (st.removed, ==, 2);
   g_assert_cmpuint (st.kept, ==, 1);
+  {
+    g_autofree char *uh = uuid_n (0x11);
+    g_assert_null (mkvm_record_load (NULL, uh, &error));
+    g_assert_error (error, MKVM_ERROR, MKVM_ERROR_NOT_FOUND);
+    g_clear_error (&error);
+  }
   g_autoptr(MkvmRecord) a = mkvm_record_load (NULL, ua, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (a->name, ==, "alpha,x");
@@ -338,6 +350,51 @@ test_reconcile (void)
   g_clear_error (&error);
   g_assert_false (mkvm_node_verify_pid (inv, 31337, 1, &error));
   g_assert_error (error, MKVM_ERROR, MKVM_ERROR_IO);
+}
+
+/* The runtime dir and its lock: root's, writable by no one else, no
+ * symlinks (owner, mode and O_NOFOLLOW are checked by every writer). */
+static void
+test_rundir (void)
+{
+  g_autoptr(Fixture) fx = fx_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *lock = g_build_filename (fx->run, "lock", NULL);
+  g_autofree char *target = g_build_filename (fx->root, "elsewhere", NULL);
+  g_autofree char *real = g_build_filename (fx->root, "realrun", NULL);
+  MkvmLock *l;
+
+  l = mkvm_lock_acquire (NULL, &error);
+  g_assert_no_error (error);
+  mkvm_lock_release (l);
+  g_assert_cmpint (chmod (fx->run, 0777), ==, 0);
+  g_assert_null (mkvm_lock_acquire (NULL, &error));
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "mode 0777"));
+  g_clear_error (&error);
+  g_assert_cmpint (chmod (fx->run, 0755), ==, 0);
+  g_assert_cmpint (chown (fx->run, 1000, -1), ==, 0);
+  g_assert_null (mkvm_lock_acquire (NULL, &error));
+  g_assert_nonnull (strstr (error->message, "owned by uid 1000"));
+  g_clear_error (&error);
+  g_assert_cmpint (chown (fx->run, 0, -1), ==, 0);
+  /* a lock planted as a symlink is not followed (nor created elsewhere) */
+  g_assert_cmpint (g_unlink (lock), ==, 0);
+  g_assert_cmpint (symlink (target, lock), ==, 0);
+  g_assert_null (mkvm_lock_acquire (NULL, &error));
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "symlink"));
+  g_assert_false (g_file_test (target, G_FILE_TEST_EXISTS));
+  g_clear_error (&error);
+  g_assert_cmpint (g_unlink (lock), ==, 0);
+  /* the runtime dir itself a symlink */
+  g_assert_cmpint (rename (fx->run, real), ==, 0);
+  g_assert_cmpint (symlink (real, fx->run), ==, 0);
+  g_assert_null (mkvm_lock_acquire (NULL, &error));
+  g_assert_nonnull (strstr (error->message, "a symlink"));
+  g_clear_error (&error);
+  g_assert_cmpint (g_unlink (fx->run), ==, 0);
+  g_assert_cmpint (rename (real, fx->run), ==, 0);
 }
 
 static void
@@ -383,6 +440,7 @@ main (int argc, char **argv)
   g_test_add_func ("/state/sigkill-loop", test_sigkill_loop);
   g_test_add_func ("/state/parallel-place", test_parallel_place);
   g_test_add_func ("/state/reconcile", test_reconcile);
+  g_test_add_func ("/state/rundir", test_rundir);
   g_test_add_func ("/state/qemu-pid", test_qemu_pid);
   g_test_add_func ("/state/conf", test_conf);
   return g_test_run ();
