@@ -36,8 +36,8 @@ report (Tally *t, const char *verdict, const char *what, const char *problem, co
 static char *
 host_path (const char *abs)
 {
-  const char *root = g_getenv ("MULTIKVM_HOSTROOT");
-  return g_strconcat (root && *root ? root : "", abs, NULL);
+  const char *root = mkvm_test_getenv ("MULTIKVM_HOSTROOT");
+  return g_strconcat (root ? root : "", abs, NULL);
 }
 
 static char *

@@ -478,10 +478,10 @@ names_on (GPtrArray *records, guint id, guint *count)
 static gboolean
 unload_module (const char *module, GError **error)
 {
-  const char *prog = g_getenv ("MULTIKVM_MODPROBE");
+  const char *prog = mkvm_test_getenv ("MULTIKVM_MODPROBE");
   g_autofree char *out = NULL, *err = NULL;
   int status = 0;
-  gboolean custom = prog && *prog;
+  gboolean custom = prog != NULL;
   const char *argv1[] = { custom ? prog : "modprobe", "-r", module, NULL };
   const char *argv2[] = { "rmmod", module, NULL };
 
@@ -512,8 +512,8 @@ cmd_retire (CliGlobal *g, int argc, char **argv)
   gint64 timeout = 0, start = g_get_monotonic_time ();
   int c, code;
   guint id;
-  const char *poll_env = g_getenv ("MULTIKVM_POLL_MS");
-  guint poll_ms = poll_env ? (guint) g_ascii_strtoull (poll_env, NULL, 10) : 1000;
+  const char *poll_env = mkvm_test_getenv ("MULTIKVM_POLL_MS");
+  guint poll_ms = 1000;
   g_autofree char *last = NULL;
   g_autofree char *module = NULL;
   g_autoptr(GError) error = NULL;
@@ -539,8 +539,14 @@ cmd_retire (CliGlobal *g, int argc, char **argv)
     return cli_fail (EXIT_USAGE, "usage: multikvm retire N [--wait [--timeout SECONDS]]");
   if (!cli_parse_id (argv[optind], &id))
     return EXIT_USAGE;
-  if (poll_ms < 10)
-    poll_ms = 10;
+  if (poll_env)
+    {
+      guint64 v;
+      if (!g_ascii_string_to_unsigned (poll_env, 10, 10, 60000, &v, NULL))
+        return cli_fail (EXIT_USAGE, "MULTIKVM_POLL_MS is '%s': write milliseconds from 10 "
+                         "to 60000", poll_env);
+      poll_ms = v;
+    }
 
   for (;;)
     {

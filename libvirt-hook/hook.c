@@ -148,7 +148,7 @@ ctx_load (Ctx *c, GError **error)
 {
   return (c->policy = mkvm_policy_load (NULL, error)) != NULL &&
          (c->inv = mkvm_inventory_load (c->policy, error)) != NULL &&
-         (c->pid = mkvm_qemu_read_pid (dom_name, error)) != 0;
+         (c->pid = mkvm_libvirt_qemu_pid (dom_name, error)) != 0;
 }
 
 /* prepare / restore / migrate */

@@ -478,7 +478,7 @@ mkvm_inventory_check_device (const MkvmInventory *inv, const char *path, guint *
                    "device %s is not a character device", path);
       return FALSE;
     }
-  inst = mkvm_inventory_find_by_stat (inv, &st);
+  inst = mkvm_inventory_find_by_stat (inv, &st, path);
   if (!inst)
     {
       g_set_error (error, MKVM_ERROR, MKVM_ERROR_DEVICE,

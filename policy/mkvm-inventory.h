@@ -42,7 +42,8 @@ typedef struct {
  * @id: 1..999
  * @vendor, @module, @devname, @build_id: from sysfs (may be NULL for statics)
  * @device: device node path, <devdir>/<devname> (or the static declaration)
- * @dev: char device number vac reports (0 for statics: not checked)
+ * @dev: char device number vac reports (statics: of the declared node, once
+ *   @device_ok)
  * @build: what the module was built from (all NULL for statics)
  * @build_time, @load_time: seconds since the epoch (0 when unknown)
  * @vms, @vcpus: live counts from sysfs (0 for statics)
@@ -110,8 +111,9 @@ MkvmInstance *mkvm_inventory_find (const MkvmInventory *inv, guint id);
  * @out_id: (out) (optional): instance the node belongs to
  *
  * TRUE when @path (after stat, following symlinks) is a character device
- * whose st_rdev equals the dev of one instance of @inv (for statics:
- * the same inode as the declared node).  Else MKVM_ERROR_DEVICE.
+ * whose st_rdev equals the dev of one instance of @inv (for statics: of the
+ * declared node; statics sharing one device number are told apart by
+ * @path, see mkvm_inventory_find_by_stat()).  Else MKVM_ERROR_DEVICE.
  */
 gboolean mkvm_inventory_check_device (const MkvmInventory *inv, const char *path,
                                       guint *out_id, GError **error);

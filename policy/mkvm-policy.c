@@ -377,7 +377,7 @@ mkvm_policy_load (const char *path, GError **error)
     {
       if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         {
-          if (!explicit_path && g_getenv ("MULTIKVM_POLICY") == NULL)
+          if (!explicit_path && mkvm_test_getenv ("MULTIKVM_POLICY") == NULL)
             return mkvm_policy_new_builtin ();
           g_set_error (error, MKVM_ERROR, MKVM_ERROR_NOT_FOUND,
                        "policy %s does not exist: create it (see data/policy.xml) or "

@@ -111,22 +111,56 @@ remove_stale_temps (const char *dir)
   g_dir_close (d);
 }
 
+/* A state directory root writes must be root's (our euid's), a real
+ * directory, and writable by nobody else: else anyone could plant records,
+ * drains or a symlink for the lock. */
+static gboolean
+dir_is_ours (const char *path, GError **error)
+{
+  struct stat st;
+
+  if (lstat (path, &st) < 0)
+    {
+      int e = errno;
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_IO, "cannot stat %s: %s", path,
+                   g_strerror (e));
+      return FALSE;
+    }
+  if (!S_ISDIR (st.st_mode) || st.st_uid != geteuid () || (st.st_mode & 022) != 0)
+    {
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_IO,
+                   "%s is %s owned by uid %u, mode %04o: it must be a directory of uid %u "
+                   "that no one else can write; remove it (systemd-tmpfiles --create "
+                   "makes /run/multikvm right)", path,
+                   S_ISDIR (st.st_mode) ? "a directory" : S_ISLNK (st.st_mode) ? "a symlink"
+                                                                       : "not a directory",
+                   (guint) st.st_uid, (guint) (st.st_mode & 07777), (guint) geteuid ());
+      return FALSE;
+    }
+  return TRUE;
+}
+
 MkvmLock *
 mkvm_lock_acquire (const char *rundir, GError **error)
 {
   const char *dir = rundir_or_default (rundir);
   g_autofree char *domains = g_build_filename (dir, "domains", NULL);
   g_autofree char *path = g_build_filename (dir, "lock", NULL);
+  struct stat st;
   int fd;
 
-  if (!ensure_dir (domains, error))
+  if (!ensure_dir (domains, error) || !dir_is_ours (dir, error) ||
+      !dir_is_ours (domains, error))
     return NULL;
-  fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0)
+  fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
+  if (fd < 0 || fstat (fd, &st) < 0 || !S_ISREG (st.st_mode))
     {
-      int e = errno;
-      g_set_error (error, MKVM_ERROR, MKVM_ERROR_IO, "cannot open lock %s: %s",
-                   path, g_strerror (e));
+      int e = fd < 0 ? errno : EINVAL;
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_IO, "cannot open lock %s: %s%s",
+                   path, e == ELOOP ? "it is a symlink" : g_strerror (e),
+                   e == EINVAL ? " (not a regular file)" : "");
       return NULL;
     }
   while (flock (fd, LOCK_EX) < 0)

@@ -44,6 +44,17 @@ mkvm_parse_instance_id (const char *text, const char *what, guint *out, GError *
 }
 
 gboolean
+mkvm_domain_name_valid (const char *name)
+{
+  if (!name || !*name || !g_utf8_validate (name, -1, NULL))
+    return FALSE;
+  for (const char *c = name; *c; c++)
+    if ((guchar) *c < 0x20 || *c == 0x7f)
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
 mkvm_profile_name_valid (const char *name)
 {
   gsize n = name ? strlen (name) : 0;
@@ -228,14 +239,13 @@ mkvm_wish_from_xml (const char *xml, gssize len, GError **error)
       xmlFreeDoc (doc);
       return NULL;
     }
-  for (const char *c = w->name; *c; c++)
-    if ((guchar) *c < 0x20 || *c == 0x7f)
-      {
-        g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
-                     "domain XML: <name> contains control characters: rename the domain");
-        xmlFreeDoc (doc);
-        return NULL;
-      }
+  if (!mkvm_domain_name_valid (w->name))
+    {
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
+                   "domain XML: <name> contains control characters: rename the domain");
+      xmlFreeDoc (doc);
+      return NULL;
+    }
   if (!w->uuid || !mkvm_uuid_valid (w->uuid))
     {
       g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,

@@ -11,3 +11,4 @@
 #include "mkvm-state.h"
 #include "mkvm-decide.h"
 #include "mkvm-reconcile.h"
+#include "mkvm-libvirt.h"

@@ -9,7 +9,7 @@ T=$(mktemp -d /tmp/mkvm-cli-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 
 export MULTIKVM_SYSFS=$T/sys MULTIKVM_DEVDIR=$T/dev MULTIKVM_RUNDIR=$T/run
-export MULTIKVM_PROC=$T/proc MULTIKVM_POLICY=$SRC/data/policy.xml
+export MULTIKVM_PROC=$T/proc MULTIKVM_POLICY=$SRC/data/policy.xml MULTIKVM_LIBVIRT_RUNDIR=$T/libvirt-qemu
 export MULTIKVM_HOSTROOT=$T/host MULTIKVM_CONF=$T/multikvm.conf
 export MULTIKVM_POLL_MS=50 MULTIKVM_MODPROBE=$T/modprobe
 unset LIBVIRT_DEFAULT_URI
@@ -142,7 +142,11 @@ expect 'timed out' err
 # The "kernel" changes vms atomically, as sysfs reads are: a plain
 # truncate-and-write could be read half-done (empty) by the waiting CLI.
 set_vms() { echo "$1" > "$vac/instances/1/vms.new" && mv "$vac/instances/1/vms.new" "$vac/instances/1/vms"; }
-( sleep 0.3; set_vms 1; sleep 0.3; set_vms 0 ) &
+# The "kernel" moves on when the waiting CLI has reported the previous
+# count (not after a fixed time: on a loaded machine the CLI may need longer).
+saw() { for _ in $(seq 600); do grep -q "$1" "$T/out" && return; sleep 0.05; done; }
+: > "$T/out"
+( saw '2 VMs running'; set_vms 1; saw '1 VMs running'; set_vms 0 ) &
 check "retire --wait" 0 "$M" retire 1 --wait
 wait
 expect 'instance 1: 2 VMs running.*waiting' out
@@ -154,6 +158,10 @@ check "retired instance gone" 3 "$M" drain 1 --reason x
 check "drain flag cleared" 0 python3 -c 'import json,sys; \
 assert [d["instance"] for d in json.load(open(sys.argv[1]))["drains"]]==[2]' "$T/run/drains.json"
 
+for bad in 0 9 60001 abc 10x -5; do
+    MULTIKVM_POLL_MS=$bad check "retire: MULTIKVM_POLL_MS='$bad' refused" 2 "$M" retire 2 --wait
+    expect "^multikvm: MULTIKVM_POLL_MS is '$bad': write milliseconds from 10 to 60000\$" err
+done
 check "reconcile" 0 "$M" reconcile
 expect 'reconciled: 0 kept, 0 updated, 0 created, 0 removed' out
 
