@@ -49,9 +49,9 @@ read_host_file (const char *abs)
   return text;
 }
 
-/* Quoted entries of cgroup_device_acl = [ ... ] in qemu.conf; NULL if unset. */
+/* Quoted entries of KEY = [ ... ] in qemu.conf; NULL if unset. */
 static GPtrArray *
-parse_device_acl (const char *conf)
+parse_conf_list (const char *conf, const char *key)
 {
   g_auto(GStrv) lines = g_strsplit (conf, "\n", -1);
   g_autoptr(GString) text = g_string_new (NULL);
@@ -73,9 +73,9 @@ parse_device_acl (const char *conf)
         }
       g_string_append_printf (text, "%s\n", *l);
     }
-  p = strstr (text->str, "cgroup_device_acl");
+  p = strstr (text->str, key);
   while (p && p != text->str && (g_ascii_isalnum (p[-1]) || p[-1] == '_'))
-    p = strstr (p + 1, "cgroup_device_acl");
+    p = strstr (p + 1, key);
   if (!p || !(p = strchr (p, '[')))
     return NULL;
   out = g_ptr_array_new_with_free_func (g_free);
@@ -89,6 +89,12 @@ parse_device_acl (const char *conf)
         p = e;
       }
   return out;
+}
+
+static GPtrArray *
+parse_device_acl (const char *conf)
+{
+  return parse_conf_list (conf, "cgroup_device_acl");
 }
 
 static gboolean
@@ -166,6 +172,68 @@ check_acl (Tally *t, CliState *st)
     }
   else
     report (t, "ok", "cgroup_device_acl", "lists every instance node", NULL);
+}
+
+/*
+ * What the hook's confinement (mkvm-confine.h) needs: confine= not "no", a
+ * device cgroup it can narrow, libvirt's devices controller on; a shared
+ * mount namespace leaves the cgroup alone to do it.
+ */
+static void
+check_confinement (Tally *t)
+{
+  g_autofree char *conf = read_host_file ("/etc/libvirt/qemu.conf");
+  g_autoptr(GPtrArray) ctrls = conf ? parse_conf_list (conf, "cgroup_controllers") : NULL;
+  g_autoptr(GPtrArray) ns = conf ? parse_conf_list (conf, "namespaces") : NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *how = NULL;
+  gboolean wanted;
+
+  if (!mkvm_confine_wanted (&wanted, &error))
+    {
+      report (t, "FAIL", "confinement", error->message,
+              "write confine=yes (the default) or confine=no in /etc/multikvm/multikvm.conf");
+      return;
+    }
+  if (!wanted)
+    {
+      report (t, "FAIL", "confinement", "confine=no in /etc/multikvm/multikvm.conf: every "
+              "domain's QEMU may open every instance node in cgroup_device_acl, /dev/kvm "
+              "included", "remove confine=no (confine=yes is the default)");
+      return;
+    }
+  if (!mkvm_confine_host_support (&how, &error))
+    {
+      report (t, "FAIL", "confinement", error->message,
+              "mount cgroup2 (or the cgroup v1 devices controller): the hook narrows each "
+              "domain's device cgroup");
+      return;
+    }
+  if (ctrls && !strv_has (ctrls, "devices"))
+    {
+      report (t, "FAIL", "confinement", "cgroup_controllers in /etc/libvirt/qemu.conf lacks "
+              "\"devices\": domains get no device cgroup to narrow (every start fails)",
+              "add \"devices\" to cgroup_controllers (or remove the setting), then "
+              "systemctl restart libvirtd");
+      return;
+    }
+  if (ns && !strv_has (ns, "mount"))
+    {
+      g_autofree char *msg = g_strdup_printf (
+          "namespaces in /etc/libvirt/qemu.conf lacks \"mount\": QEMU shares the host's /dev, "
+          "so only its device cgroup confines it (%s; nodes of its own device number stay "
+          "open to it)", how);
+      report (t, "warn", "confinement", msg,
+              "remove the namespaces setting (libvirt's default is [ \"mount\" ]), then "
+              "systemctl restart libvirtd");
+      return;
+    }
+  {
+    g_autofree char *msg = g_strdup_printf ("confine=yes: at started each domain's device "
+                                            "cgroup is narrowed to its instance (%s) and the "
+                                            "other nodes leave its private /dev", how);
+    report (t, "ok", "confinement", msg, NULL);
+  }
 }
 
 static void
@@ -470,6 +538,7 @@ cmd_doctor (CliGlobal *g, int argc, char **argv)
     }
   check_vac (&t, &st);
   check_acl (&t, &st);
+  check_confinement (&t);
   check_file (&t, "libvirt hook", hook, NULL, TRUE,
               "install multikvm-hook as " MKVM_HOOK_PATH " (executable), then restart "
               "libvirtd once");

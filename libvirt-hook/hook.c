@@ -7,8 +7,9 @@
  *   NAME restore begin -     same, for the saved XML (prints nothing: XML unchanged)
  *   NAME migrate begin -     same, for an incoming domain (prints nothing)
  *   NAME started begin -     verify QEMU opened exactly the recorded node,
- *                            note its pid, optionally hide the other nodes
- *   NAME reconnect begin -   daemon restart: re-verify and repair the record
+ *                            confine it to that instance, note its pid
+ *   NAME reconnect begin -   daemon restart: re-verify and repair the record,
+ *                            confine again
  *   NAME release end *       forget the record
  *
  * Every decision and record comes from libmultikvm; the hook never calls
@@ -16,20 +17,16 @@
  * to the user, and exit 1 (aborting the start).  Exit status: 0 ok (and for
  * every call we do not handle), 1 refused, 2 usage.
  *
- * multikvm.conf: isolate=yes removes every kvm node but the chosen one from
- * QEMU's private /dev at "started".
+ * multikvm.conf: confine=yes (the default) narrows QEMU's device cgroup to
+ * its instance and removes the other kvm nodes from its private /dev at
+ * "started" (mkvm-confine.h); failing that fails the start.  confine=no
+ * leaves QEMU with every node libvirt's cgroup_device_acl gives it.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <libxml/parser.h>
@@ -171,85 +168,23 @@ do_place (const char *xml, gsize len, const DomInfo *info)
   return 0;
 }
 
+/* Keep QEMU on its instance (mkvm-confine.h), or say why it cannot be. */
 static gboolean
-isolation_wanted (void)
+confine (const MkvmInventory *inv, pid_t pid, guint id, GError **error)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *v = mkvm_conf_get ("isolate", &error);
+  const MkvmInstance *inst = mkvm_inventory_find (inv, id);
+  gboolean wanted;
 
-  return v != NULL && (g_ascii_strcasecmp (v, "yes") == 0 || strcmp (v, "1") == 0 ||
-                       g_ascii_strcasecmp (v, "true") == 0);
-}
-
-/*
- * In QEMU's mount namespace, unlink every kvm node of /dev except the one
- * recorded: char devices of an instance, and /dev/kvm, /dev/kvmN.  The node
- * kept is the recorded path itself (same inode), so this also holds where
- * several nodes share one device number.  Done in a child: setns() wants a
- * single-threaded caller and must not affect the hook itself.
- */
-static void
-isolate (const MkvmInventory *inv, pid_t pid, const char *keep_path)
-{
-  g_autofree char *ns = g_strdup_printf ("%s/%d/ns/mnt", mkvm_path_proc (), pid);
-  int fd = open (ns, O_RDONLY | O_CLOEXEC);
-  char why[256] = "";
-  int pfd[2];
-  pid_t child;
-  int status;
-  ssize_t n;
-
-  if (fd < 0 || pipe2 (pfd, O_CLOEXEC) < 0)
-    die (g_strdup_printf ("cannot open %s to isolate QEMU: %s", ns, g_strerror (errno)));
-  child = fork ();
-  if (child == 0)
+  if (!mkvm_confine_wanted (&wanted, error))
+    return FALSE;
+  if (!wanted)
+    return TRUE;
+  if (inst == NULL)
     {
-      struct stat keep;
-      struct dirent *e;
-      DIR *d;
-
-      close (pfd[0]);
-#define CHILD_FAIL(what, arg) \
-      do { dprintf (pfd[1], "%s %s: %s", what, arg, g_strerror (errno)); _exit (1); } while (0)
-      if (setns (fd, CLONE_NEWNS) < 0)
-        CHILD_FAIL ("setns", ns);
-      if (stat (keep_path, &keep) < 0)
-        CHILD_FAIL ("stat", keep_path);
-      if ((d = opendir ("/dev")) == NULL)
-        CHILD_FAIL ("opendir", "/dev");
-      while ((e = readdir (d)) != NULL)
-        {
-          g_autofree char *path = g_strconcat ("/dev/", e->d_name, NULL);
-          const char *tail = e->d_name + 3;
-          struct stat st;
-
-          if (!g_str_has_prefix (e->d_name, "kvm") ||
-              lstat (path, &st) < 0 || !S_ISCHR (st.st_mode) ||
-              (st.st_dev == keep.st_dev && st.st_ino == keep.st_ino))
-            continue;
-          if (mkvm_inventory_find_by_rdev (inv, st.st_rdev) == NULL &&
-              *tail != '\0' && strspn (tail, "0123456789") != strlen (tail))
-            continue;           /* kvm-something that is no instance of ours */
-          /* A node bind-mounted into /dev came along as a mount: detach it
-           * (in QEMU's namespace only), then remove what is underneath. */
-          if (unlink (path) < 0 && (errno != EBUSY || umount2 (path, MNT_DETACH) < 0 ||
-                                    (unlink (path) < 0 && errno != ENOENT)))
-            CHILD_FAIL ("unlink", path);
-        }
-      _exit (0);
-#undef CHILD_FAIL
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_NOT_FOUND, "instance %u is gone", id);
+      return FALSE;
     }
-  close (fd);
-  close (pfd[1]);
-  while ((n = read (pfd[0], why, sizeof why - 1)) < 0 && errno == EINTR)
-    ;
-  why[n > 0 ? n : 0] = '\0';
-  close (pfd[0]);
-  if (child < 0 || waitpid (child, &status, 0) < 0 || !WIFEXITED (status) ||
-      WEXITSTATUS (status) != 0)
-    die (g_strdup_printf ("could not remove the other KVM nodes from QEMU's /dev (pid %d: %s); "
-                          "set isolate=no in %s to start without isolation",
-                          pid, why[0] ? why : "child failed", mkvm_path_conf ()));
+  return mkvm_confine_qemu (inv, pid, inst, NULL, error);
 }
 
 static void
@@ -278,8 +213,10 @@ do_started (const DomInfo *info)
       !ctx_load (&c, &error) ||
       !mkvm_node_verify_pid (c.inv, c.pid, rec->instance, &error))
     die (error->message);
-  if (isolation_wanted ())
-    isolate (c.inv, c.pid, rec->device);
+  if (!confine (c.inv, c.pid, rec->instance, &error))
+    die (g_strdup_printf ("cannot confine QEMU to instance %u: %s; set confine=no in %s to "
+                          "start it unconfined", rec->instance, error->message,
+                          mkvm_path_conf ()));
   rec->pid = c.pid;
   rec->updated = g_get_real_time () / G_USEC_PER_SEC;
   write_record_locked (rec);
@@ -322,6 +259,15 @@ do_reconnect (const DomInfo *info)
     warn ("QEMU has several KVM instances open; recording the first");
   id = g_array_index (ids, guint, 0);
   inst = mkvm_inventory_find (c.inv, id);
+  /* confinement outlives libvirtd; apply it again all the same (an
+   * instance loaded since adds a device number to deny) */
+  if (!confine (c.inv, c.pid, id, &error))
+    {
+      g_autofree char *msg = g_strdup_printf ("cannot confine QEMU to instance %u: %s", id,
+                                              error->message);
+      warn (msg);
+      g_clear_error (&error);
+    }
   if (rec != NULL && rec->instance == id && rec->pid == c.pid && inst != NULL &&
       g_strcmp0 (rec->device, inst->device) == 0)
     return 0;                   /* the record is true */

@@ -133,18 +133,96 @@ decide_pin (const MkvmPolicy *policy, const MkvmInventory *inv, GPtrArray *drain
                                         drain ? " (draining, allowed by policy)" : ""));
 }
 
+/*
+ * What the domain may have: the policy's assignment for it (a wish that
+ * asks for something else is refused), else its own wish, unless it pins
+ * an instance where the policy allows no pins or asks for a restricted
+ * profile.  @eff shares @wish's and the policy's strings.
+ */
+static gboolean
+authorize (const MkvmPolicy *policy, const MkvmWish *wish, MkvmWish *eff, gboolean *assigned,
+           GError **error)
+{
+  const MkvmAssignment *a = mkvm_policy_find_assignment (policy, wish->uuid, wish->name);
+  const MkvmProfile *prof;
+
+  *eff = *wish;
+  *assigned = a != NULL;
+  if (a != NULL)
+    {
+      if ((wish->instance && wish->instance != a->instance) ||
+          (wish->profile && g_strcmp0 (wish->profile, a->profile) != 0))
+        {
+          g_autoptr(GString) asks = g_string_new (NULL);
+          g_autoptr(GString) gives = g_string_new (NULL);
+
+          if (wish->instance)
+            g_string_append_printf (asks, "instance %u", wish->instance);
+          if (wish->profile)
+            g_string_append_printf (asks, "%sprofile %s", asks->len ? ", " : "", wish->profile);
+          if (a->instance)
+            g_string_append_printf (gives, "instance %u", a->instance);
+          if (a->profile)
+            g_string_append_printf (gives, "%sprofile %s", gives->len ? ", " : "", a->profile);
+          g_set_error (error, MKVM_ERROR, MKVM_ERROR_DENIED,
+                       "domain '%s': asks for %s, but policy %s assigns it %s: remove the "
+                       "wish from the domain's metadata ('multikvm assign %s --clear') or "
+                       "change the assignment", wish->name, asks->str, policy->source,
+                       gives->str, wish->name);
+          return FALSE;
+        }
+      eff->instance = a->instance;
+      eff->profile = a->profile;
+      return TRUE;
+    }
+  if (wish->instance && !policy->pins_allowed)
+    {
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_DENIED,
+                   "domain '%s': asks for instance %u, but policy %s lets no domain pin an "
+                   "instance (<pins allow=\"no\"/>): remove the pin ('multikvm assign %s "
+                   "--clear') or assign it in the policy's <assignments>", wish->name,
+                   wish->instance, policy->source, wish->name);
+      return FALSE;
+    }
+  if (wish->profile && (prof = mkvm_policy_find_profile (policy, wish->profile)) &&
+      prof->restricted)
+    {
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_DENIED,
+                   "domain '%s': asks for profile %s, which policy %s restricts: only the "
+                   "policy gives it (<assignments>): remove it from the domain's metadata "
+                   "('multikvm assign %s --clear') or assign it in the policy", wish->name,
+                   prof->name, policy->source, wish->name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 MkvmDecision *
 mkvm_decide (const MkvmPolicy *policy, const MkvmInventory *inv, GPtrArray *records,
-             GPtrArray *drains, const MkvmWish *wish, GError **error)
+             GPtrArray *drains, const MkvmWish *req, GError **error)
 {
   const char *pname;
   const MkvmProfile *prof;
   g_autoptr(GArray) cands = NULL;
   g_autoptr(GString) rejects = NULL;
   const Candidate *best;
+  MkvmWish eff;
+  const MkvmWish *wish = &eff;
+  gboolean assigned;
+  MkvmDecision *d;
 
+  if (!authorize (policy, req, &eff, &assigned, error))
+    return NULL;
   if (wish->instance)
-    return decide_pin (policy, inv, drains, wish, error);
+    {
+      if ((d = decide_pin (policy, inv, drains, wish, error)) && assigned)
+        {
+          char *r = g_strconcat ("assigned by the policy: ", d->reason, NULL);
+          g_free (d->reason);
+          d->reason = r;
+        }
+      return d;
+    }
 
   pname = wish->profile ? wish->profile : policy->default_profile;
   prof = mkvm_policy_find_profile (policy, pname);
@@ -193,8 +271,9 @@ mkvm_decide (const MkvmPolicy *policy, const MkvmInventory *inv, GPtrArray *reco
   g_array_sort_with_data (cands, candidate_cmp, (gpointer) policy);
   best = &g_array_index (cands, Candidate, 0);
   return decision_new (best->inst, prof->name,
-                       g_strdup_printf ("profile %s%s: build_time %" G_GINT64_FORMAT
+                       g_strdup_printf ("%sprofile %s%s: build_time %" G_GINT64_FORMAT
                                         ", %u domains, %u candidates",
+                                        assigned ? "assigned by the policy: " : "",
                                         prof->name, wish->profile ? "" : " (default)",
                                         best->inst->build_time, best->load, cands->len));
 }

@@ -26,6 +26,7 @@ typedef enum {
   MKVM_ERROR_ABI,           /* vac sysfs ABI unknown or sysfs unreadable */
   MKVM_ERROR_BUSY,          /* instance still has VMs or records (retire) */
   MKVM_ERROR_IO,            /* I/O error on runtime state, lock, /proc */
+  MKVM_ERROR_DENIED,        /* the policy does not let the domain ask for it */
 } MkvmErrorCode;
 
 G_END_DECLS

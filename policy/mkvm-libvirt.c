@@ -65,11 +65,43 @@ mkvm_libvirt_qemu_free (MkvmLibvirtQemu *q)
 /* One path component of a libvirt machine cgroup: "machine-qemu\x2d3\x2dweb1.scope"
  * (systemd) or "qemu-3-web1.libvirt-qemu" (libvirt's own, under /machine). */
 static gboolean
-machine_component (const char *c, const char *parent)
+machine_component (const char *c, gsize len, const char *parent, gsize plen)
 {
-  return (g_str_has_prefix (c, "machine-qemu\\x2d") && g_str_has_suffix (c, ".scope")) ||
-         (g_strcmp0 (parent, "machine") == 0 && g_str_has_prefix (c, "qemu-") &&
-          g_str_has_suffix (c, ".libvirt-qemu"));
+  g_autofree char *s = g_strndup (c, len);
+
+  return (g_str_has_prefix (s, "machine-qemu\\x2d") && g_str_has_suffix (s, ".scope")) ||
+         (plen == 7 && strncmp (parent, "machine", 7) == 0 && g_str_has_prefix (s, "qemu-") &&
+          g_str_has_suffix (s, ".libvirt-qemu"));
+}
+
+gboolean
+mkvm_libvirt_machine_cgroup (const char *path, gsize *prefix_len)
+{
+  const char *prev = NULL, *c = path;
+  gsize plen = 0;
+
+  while (c != NULL && *c != '\0')
+    {
+      const char *end;
+
+      while (*c == '/')
+        c++;
+      if (*c == '\0')
+        break;
+      end = strchr (c, '/');
+      if (end == NULL)
+        end = c + strlen (c);
+      if (machine_component (c, end - c, prev, plen))
+        {
+          if (prefix_len)
+            *prefix_len = end - path;
+          return TRUE;
+        }
+      prev = c;
+      plen = end - c;
+      c = end;
+    }
+  return FALSE;
 }
 
 gboolean
@@ -86,14 +118,10 @@ mkvm_libvirt_in_machine_cgroup (pid_t pid)
     {
       /* "ID:CONTROLLERS:/path" (v1) or "0::/path" (v2) */
       const char *p = strchr (*l, ':');
-      g_auto(GStrv) parts = NULL;
 
-      if (p == NULL || (p = strchr (p + 1, ':')) == NULL || p[1] != '/')
-        continue;
-      parts = g_strsplit (p + 2, "/", -1);
-      for (guint i = 0; parts[i]; i++)
-        if (machine_component (parts[i], i ? parts[i - 1] : NULL))
-          return TRUE;
+      if (p != NULL && (p = strchr (p + 1, ':')) != NULL && p[1] == '/' &&
+          mkvm_libvirt_machine_cgroup (p + 1, NULL))
+        return TRUE;
     }
   return FALSE;
 }

@@ -56,6 +56,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MkvmLibvirtQemu, mkvm_libvirt_qemu_free)
 GPtrArray *mkvm_libvirt_qemus (GError **error);
 
 /**
+ * mkvm_libvirt_machine_cgroup:
+ * @path: a cgroup path, e.g. "/machine/qemu-1-web1.libvirt-qemu/emulator"
+ * @prefix_len: (out) (optional): length of the path up to and including the
+ *   machine component ("/machine/qemu-1-web1.libvirt-qemu")
+ *
+ * TRUE when @path lies in one of libvirt's machine cgroups.
+ */
+gboolean mkvm_libvirt_machine_cgroup (const char *path, gsize *prefix_len);
+
+/**
  * mkvm_libvirt_in_machine_cgroup:
  * TRUE when <proc>/@pid/cgroup puts the process in one of libvirt's
  * machine cgroups (see mkvm_libvirt_qemus()).

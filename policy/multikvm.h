@@ -12,3 +12,4 @@
 #include "mkvm-decide.h"
 #include "mkvm-reconcile.h"
 #include "mkvm-libvirt.h"
+#include "mkvm-confine.h"

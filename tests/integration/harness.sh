@@ -26,7 +26,8 @@
 #              MKVM_NO_HOOK=1 (do not install the hook).
 # The test script sees: MKVM_T (scratch dir), MKVM_DEV (/dev, where the extra
 # nodes are),
-# MKVM_HOOK, MKVM_WRAPPER, MKVM_SUBREAPER, MKVM_CLI, MKVM_PAYLOAD (tick payload), and can
+# MKVM_HOOK, MKVM_WRAPPER, MKVM_SUBREAPER, MKVM_CLI, MKVM_PAYLOAD (tick payload),
+# MKVM_CONFINED_OPEN (tests/integration/confined-open.c), and can
 # source $MKVM_LIB (tests/integration/lib.sh) for helpers.
 set -euo pipefail
 
@@ -162,6 +163,7 @@ if [ -z "${MKVM_NO_HOOK:-}" ] && [ -x "$MKVM_HOOK" ]; then
 fi
 
 export MKVM_SUBREAPER=$MULTIKVM_BUILD_DIR/tests/integration/mkvm-subreaper
+export MKVM_CONFINED_OPEN=$MULTIKVM_BUILD_DIR/tests/integration/mkvm-confined-open
 virtlogd -d -p "$T/virtlogd.pid"
 "$MKVM_SUBREAPER" libvirtd -p "$T/libvirtd.pid" &
 reaper=$!

@@ -219,6 +219,7 @@ expect '^ok +AppArmor libvirtd include' out
 expect '^ok +AppArmor libvirtd rules' out
 expect '^warn +domain emulators' out
 expect '^ok +QEMU -accel kvm,device=|^FAIL +QEMU' out
+expect '^ok +confinement: confine=yes: .*device cgroup is narrowed' out
 sed -i 's|"/dev/kvm3"||' "$H/etc/libvirt/qemu.conf"
 chmod -x "$H/etc/libvirt/hooks/qemu.d/multikvm"
 mkdir -p "$T/sys/module/kvm_amd"
@@ -227,6 +228,20 @@ expect '^FAIL +cgroup_device_acl: lacks /dev/kvm3' out
 expect 'fix: cgroup_device_acl = \[ .*"/dev/kvm2", "/dev/kvm3" \]' out
 expect '^FAIL +libvirt hook: .* is not executable' out
 expect '^FAIL +stock kvm_amd: loaded' out
+# doctor: what the hook's confinement needs
+echo 'namespaces = [ ]' >> "$H/etc/libvirt/qemu.conf"
+check "doctor: shared mount namespace" 5 "$M" -c "test:///$T/nonexistent.xml" doctor
+expect '^warn +confinement: namespaces .* lacks "mount": QEMU shares the host.s /dev' out
+echo 'cgroup_controllers = [ "cpu", "memory" ]' >> "$H/etc/libvirt/qemu.conf"
+check "doctor: no devices controller" 5 "$M" -c "test:///$T/nonexistent.xml" doctor
+expect '^FAIL +confinement: cgroup_controllers .* lacks "devices"' out
+echo 'confine=no' > "$T/multikvm.conf"
+check "doctor: confine=no" 5 "$M" -c "test:///$T/nonexistent.xml" doctor
+expect '^FAIL +confinement: confine=no .*may open every instance node' out
+echo 'confine=maybe' > "$T/multikvm.conf"
+check "doctor: a bad confine= value" 5 "$M" -c "test:///$T/nonexistent.xml" doctor
+expect '^FAIL +confinement: .*confine=maybe: write confine=yes' out
+rm "$T/multikvm.conf"
 
 # bash completion parses and completes commands and instance ids
 check "completion parses" 0 bash -n "$SRC/cli/multikvm.bash-completion"
