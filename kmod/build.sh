@@ -102,6 +102,16 @@ done
 
 log=$work/build.log
 : >"$log"
+# Compiler cache: a rebuild of the same source, series and headers (the
+# next CI run, another worktree at the same commit) reuses the objects;
+# ccache hashes the compiler, its flags and the preprocessed source, and
+# replays warnings, so the strict check below still sees them.
+# MULTIKVM_CCACHE=0 turns it off.
+if [ "${MULTIKVM_CCACHE:-1}" != 0 ] && [ -d /usr/lib/ccache ] && command -v ccache >/dev/null; then
+	export PATH=/usr/lib/ccache:$PATH
+	export CCACHE_DIR=${CCACHE_DIR:-$cache/ccache}
+	export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
+fi
 # run_make DESCRIPTION make-args...: quiet unless it fails or warns.
 run_make() {
 	local what=$1 rc=0 sym

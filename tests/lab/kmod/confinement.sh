@@ -116,8 +116,16 @@ check "the host's nodes are there" test -c /dev/kvm -a -c /dev/kvm1 -a -c /dev/k
 step "Shared mount namespace (namespaces = [ ])"
 virsh -q destroy A >/dev/null && virsh -q destroy B >/dev/null || die "virsh destroy"
 echo 'namespaces = [ ]' >> /etc/libvirt/qemu.conf
-kill "$(cat /run/libvirtd.pid)"
-while [ -e /proc/"$(cat /run/libvirtd.pid 2>/dev/null)" ] 2>/dev/null; do sleep 0.2; done
+# (read the pid once: libvirtd removes its pid file as it exits)
+lvpid=$(cat /run/libvirtd.pid) || die "no libvirtd pid file"
+kill "$lvpid"
+n=0
+# (a zombie counts as gone: the lab's init may reap it late)
+while [ -e /proc/$lvpid ] && ! grep -q '^State:.*Z' /proc/$lvpid/status 2>/dev/null; do
+	n=$((n + 1))
+	[ $n -lt 600 ] || die "libvirtd (pid $lvpid) still runs 2 minutes after SIGTERM"
+	sleep 0.2
+done
 check "libvirtd starts again" libvirtd -d -p /run/libvirtd.pid
 virsh -q list >/dev/null
 domain C 1
