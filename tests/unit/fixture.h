@@ -14,6 +14,11 @@ typedef struct {
   char *policy;
 } Fixture;
 
+/* Ends a test program that needs root (mknod) as skipped when it does not
+ * run as root: "1..0 # SKIP" on stdout and exit 0 under --tap (meson's TAP
+ * protocol), else exit status 77 (meson's skip for plain tests). */
+void fx_require_root (int argc, char **argv);
+
 /* Creates the tree and points MULTIKVM_{SYSFS,DEVDIR,RUNDIR,PROC,POLICY} at it. */
 Fixture *fx_new (void);
 void fx_free (Fixture *fx);

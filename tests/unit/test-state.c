@@ -340,6 +340,7 @@ test_conf (void)
 int
 main (int argc, char **argv)
 {
+  fx_require_root (argc, argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/state/records", test_records);
   g_test_add_func ("/state/drains", test_drains);
