@@ -7,6 +7,7 @@
 #include "mkvm-error.h"
 #include "mkvm-paths.h"
 #include "mkvm-state.h"
+#include "mkvm-private.h"
 
 static gint
 guint_cmp (gconstpointer a, gconstpointer b)

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 #include "multikvm.h"
+#include "mkvm-private.h"  /* the lock and the writers under it */
 #include "fixture.h"
 
 static char *

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <string.h>
+#include "mkvm-qemu-conf.h"
+
+GPtrArray *
+mkvm_qemu_conf_device_acl (const char *conf)
+{
+  g_auto(GStrv) lines = g_strsplit (conf, "\n", -1);
+  g_autoptr(GString) text = g_string_new (NULL);
+  const char *p;
+  GPtrArray *out;
+
+  for (char **l = lines; *l; l++)
+    {
+      gboolean quoted = FALSE;
+      for (char *c = *l; *c; c++)
+        {
+          if (*c == '"')
+            quoted = !quoted;
+          else if (*c == '#' && !quoted)
+            {
+              *c = '\0';
+              break;
+            }
+        }
+      g_string_append_printf (text, "%s\n", *l);
+    }
+  p = strstr (text->str, "cgroup_device_acl");
+  while (p && p != text->str && (g_ascii_isalnum (p[-1]) || p[-1] == '_'))
+    p = strstr (p + 1, "cgroup_device_acl");
+  if (!p || !(p = strchr (p, '[')))
+    return NULL;
+  out = g_ptr_array_new_with_free_func (g_free);
+  for (p++; *p && *p != ']'; p++)
+    if (*p == '"')
+      {
+        const char *e = strchr (p + 1, '"');
+        if (!e)
+          break;
+        g_ptr_array_add (out, g_strndup (p + 1, e - p - 1));
+        p = e;
+      }
+  return out;
+}
