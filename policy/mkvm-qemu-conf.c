@@ -34,8 +34,9 @@ mkvm_qemu_conf_device_acl (const char *conf)
   for (p++; *p && *p != ']'; p++)
     if (*p == '"')
       {
-        const char *e = strchr (p + 1, '"');
-        if (!e)
+        /* a string ends on its line (libvirt: "unterminated string") */
+        const char *e = strpbrk (p + 1, "\"\n");
+        if (!e || *e != '"')
           break;
         g_ptr_array_add (out, g_strndup (p + 1, e - p - 1));
         p = e;

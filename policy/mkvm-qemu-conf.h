@@ -12,7 +12,8 @@ G_BEGIN_DECLS
  *
  * Returns: (transfer full) (element-type utf8) (nullable): the quoted
  * entries of `cgroup_device_acl = [ ... ]`, or NULL when the setting is
- * absent.  '#' starts a comment outside quotes.
+ * absent.  '#' starts a comment outside quotes; a quoted string ends on its
+ * line (the list ends at one that does not, which libvirt refuses).
  */
 GPtrArray *mkvm_qemu_conf_device_acl (const char *conf);
 

@@ -255,16 +255,72 @@ mkvm_record_write_indexed (const char *rundir, const MkvmRecord *rec, GHashTable
   return mkvm_write_file_atomic (path, json, strlen (json), error);
 }
 
-/* The JSON object in @len bytes of @text; @source names it in errors. */
+/* @p advanced over JSON blanks up to @end. */
+static const char *
+skip_blanks (const char *p, const char *end)
+{
+  while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+    p++;
+  return p;
+}
+
+/*
+ * @p at '{': where that object ends, or NULL when it does not (json-glib
+ * then says why).  Strings are skipped with their escapes.
+ */
+static const char *
+object_end (const char *p, const char *end)
+{
+  int depth = 0;
+
+  for (; p < end; p++)
+    {
+      if (*p == '"')
+        {
+          for (p++; p < end && *p != '"'; p++)
+            if (*p == '\\')
+              p++;
+          if (p >= end)
+            return NULL;
+        }
+      else if (*p == '{' || *p == '[')
+        depth++;
+      else if ((*p == '}' || *p == ']') && --depth == 0)
+        return p + 1;
+    }
+  return NULL;
+}
+
+/*
+ * The JSON object in @len bytes of @text; @source names it in errors.  A
+ * state file is one object and nothing else: json-glib would read text
+ * with several top-level values ('{..}{..}', 'true{..}') as its first one
+ * (and leak the others).
+ */
 static JsonObject *
 object_from_data (const char *text, gsize len, const char *source, JsonParser *parser,
                   GError **error)
 {
   g_autoptr(GError) local = NULL;
+  const char *start = skip_blanks (text, text + len);
+  const char *end = start < text + len && *start == '{' ? object_end (start, text + len) : NULL;
   JsonNode *root;
 
+  if (start == text + len || *start != '{')
+    {
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID, "%s: not a JSON object", source);
+      return NULL;
+    }
+  if (end && skip_blanks (end, text + len) != text + len)
+    {
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
+                   "%s: data after its JSON object", source);
+      return NULL;
+    }
   if (!json_parser_load_from_data (parser, text, len, &local))
     {
+      /* json-glib quotes the offending token, newlines and all */
+      g_strdelimit (local->message, "\r\n\t", ' ');
       g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID, "%s is unreadable: %s",
                    source, local->message);
       return NULL;
@@ -485,12 +541,20 @@ drain_cmp (gconstpointer a, gconstpointer b)
 }
 
 static GPtrArray *
-drains_from_object (JsonObject *o)
+drains_from_object (JsonObject *o, const char *source, GError **error)
 {
-  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) mkvm_drain_free);
+  JsonNode *member = json_object_get_member (o, "drains");
+  GPtrArray *out;
   JsonArray *a;
 
-  a = json_object_has_member (o, "drains") ? json_object_get_array_member (o, "drains") : NULL;
+  if (member && !JSON_NODE_HOLDS_ARRAY (member))
+    {
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID, "%s: drains is not an array",
+                   source);
+      return NULL;
+    }
+  out = g_ptr_array_new_with_free_func ((GDestroyNotify) mkvm_drain_free);
+  a = member ? json_node_get_array (member) : NULL;
   for (guint i = 0; a && i < json_array_get_length (a); i++)
     {
       JsonNode *n = json_array_get_element (a, i);
@@ -527,7 +591,7 @@ mkvm_drains_load (const char *rundir, GError **error)
       g_propagate_error (error, g_steal_pointer (&local));
       return NULL;
     }
-  return drains_from_object (o);
+  return drains_from_object (o, path, error);
 }
 
 GPtrArray *
@@ -536,7 +600,7 @@ mkvm_drains_from_json (const char *text, gsize len, const char *source, GError *
   g_autoptr(JsonParser) parser = json_parser_new_immutable ();
   JsonObject *o = object_from_data (text, len, source, parser, error);
 
-  return o ? drains_from_object (o) : NULL;
+  return o ? drains_from_object (o, source, error) : NULL;
 }
 
 MkvmDrain *

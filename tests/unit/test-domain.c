@@ -146,6 +146,8 @@ test_device_acl (void)
     { "my_cgroup_device_acl = [ \"/x\" ]\ncgroup_device_acl = [ \"/dev/kvm\" ]", "/dev/kvm" },
     { "cgroup_device_acl = [ \"/dev/a#b\" ]", "/dev/a#b" },
     { "cgroup_device_acl = []", "" },
+    /* a quoted string ends on its line, as in libvirt (found by fuzz-qemu-conf) */
+    { "cgroup_device_acl = [ \"/dev/kvm\", \"\n\"\n\"#\" ]", "/dev/kvm" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)

@@ -99,6 +99,21 @@ test_record_round_trip (void)
   g_assert_cmpint (back->pid, ==, r->pid);
 }
 
+/* json-glib quotes the offending token, newlines included: the message stays
+ * one line (found by fuzz-state). */
+static void
+test_error_one_line (void)
+{
+  static const char text[] = "{\"records\":{\"a\":2,\"0000\n   \"since\" : 1\n  :1}}";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) h = mkvm_records_index_from_json (text, strlen (text), "i.json", &error);
+
+  g_assert_null (h);
+  g_assert_error (error, MKVM_ERROR, MKVM_ERROR_INVALID);
+  g_assert_true (g_str_has_prefix (error->message, "i.json is unreadable: "));
+  g_assert_null (strchr (error->message, '\n'));
+}
+
 static void
 test_drains (void)
 {
@@ -119,6 +134,41 @@ test_drains (void)
   g_assert_cmpuint (none->len, ==, 0);
   g_assert_null (mkvm_drains_from_json ("[]", 2, "d.json", &error));
   g_assert_error (error, MKVM_ERROR, MKVM_ERROR_INVALID);
+  g_clear_error (&error);
+  /* not a list: an error, not "no drains" and no GLib critical (fuzz-state) */
+  g_assert_null (mkvm_drains_from_json ("{\"drains\":1}", 12, "d.json", &error));
+  g_assert_error (error, MKVM_ERROR, MKVM_ERROR_INVALID);
+  g_assert_cmpstr (error->message, ==, "d.json: drains is not an array");
+}
+
+/* One object and nothing after it (json-glib reads the first of several
+ * values and leaks the rest: found by fuzz-state). */
+static void
+test_one_object (void)
+{
+  static const char *const bad[] = {
+    "{\"drains\":[]}{\"drains\":[]}", "{\"drains\":[]} 1", "true{\"drains\":[]}", " ",
+    "[{\"drains\":[]}]",
+  };
+  static const char *const good[] = {
+    " \r\n{\"drains\":[], \"x\":\"}{\\\"\"}\n\n", "{\"drains\":[{\"instance\":[1]}]}",
+  };
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GPtrArray) d = mkvm_drains_from_json (bad[i], strlen (bad[i]), "d.json", &error);
+      g_assert_null (d);
+      g_assert_error (error, MKVM_ERROR, MKVM_ERROR_INVALID);
+      g_clear_error (&error);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autoptr(GPtrArray) d = mkvm_drains_from_json (good[i], strlen (good[i]), "d.json",
+                                                      &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (d->len, ==, 0);
+    }
 }
 
 static void
@@ -144,7 +194,9 @@ main (int argc, char **argv)
   g_test_add_func ("/json/write", test_write);
   g_test_add_func ("/json/record", test_record);
   g_test_add_func ("/json/record-round-trip", test_record_round_trip);
+  g_test_add_func ("/json/error-one-line", test_error_one_line);
   g_test_add_func ("/json/drains", test_drains);
   g_test_add_func ("/json/index", test_index);
+  g_test_add_func ("/json/one-object", test_one_object);
   return g_test_run ();
 }
