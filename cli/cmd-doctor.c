@@ -4,13 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 #include "cli.h"
-
-virDomainPtr cli_lookup_domain (virConnectPtr conn, const char *name);
 
 typedef struct {
   guint ok, failed, warned, skipped;
@@ -47,54 +41,6 @@ read_host_file (const char *abs)
   char *text = NULL;
   g_file_get_contents (p, &text, NULL, NULL);
   return text;
-}
-
-/* Quoted entries of KEY = [ ... ] in qemu.conf; NULL if unset. */
-static GPtrArray *
-parse_conf_list (const char *conf, const char *key)
-{
-  g_auto(GStrv) lines = g_strsplit (conf, "\n", -1);
-  g_autoptr(GString) text = g_string_new (NULL);
-  const char *p;
-  GPtrArray *out;
-
-  for (char **l = lines; *l; l++)
-    {
-      gboolean quoted = FALSE;
-      for (char *c = *l; *c; c++)
-        {
-          if (*c == '"')
-            quoted = !quoted;
-          else if (*c == '#' && !quoted)
-            {
-              *c = '\0';
-              break;
-            }
-        }
-      g_string_append_printf (text, "%s\n", *l);
-    }
-  p = strstr (text->str, key);
-  while (p && p != text->str && (g_ascii_isalnum (p[-1]) || p[-1] == '_'))
-    p = strstr (p + 1, key);
-  if (!p || !(p = strchr (p, '[')))
-    return NULL;
-  out = g_ptr_array_new_with_free_func (g_free);
-  for (p++; *p && *p != ']'; p++)
-    if (*p == '"')
-      {
-        const char *e = strchr (p + 1, '"');
-        if (!e)
-          break;
-        g_ptr_array_add (out, g_strndup (p + 1, e - p - 1));
-        p = e;
-      }
-  return out;
-}
-
-static GPtrArray *
-parse_device_acl (const char *conf)
-{
-  return parse_conf_list (conf, "cgroup_device_acl");
 }
 
 static gboolean
@@ -141,7 +87,7 @@ static void
 check_acl (Tally *t, CliState *st)
 {
   g_autofree char *conf = read_host_file ("/etc/libvirt/qemu.conf");
-  g_autoptr(GPtrArray) acl = conf ? parse_device_acl (conf) : NULL;
+  g_autoptr(GPtrArray) acl = conf ? mkvm_qemu_conf_device_acl (conf) : NULL;
   g_autoptr(GString) missing = g_string_new (NULL);
   g_autoptr(GString) want = g_string_new ("cgroup_device_acl = [ \"/dev/null\", \"/dev/full\", "
                                           "\"/dev/zero\", \"/dev/random\", \"/dev/urandom\", "
@@ -183,8 +129,8 @@ static void
 check_confinement (Tally *t)
 {
   g_autofree char *conf = read_host_file ("/etc/libvirt/qemu.conf");
-  g_autoptr(GPtrArray) ctrls = conf ? parse_conf_list (conf, "cgroup_controllers") : NULL;
-  g_autoptr(GPtrArray) ns = conf ? parse_conf_list (conf, "namespaces") : NULL;
+  g_autoptr(GPtrArray) ctrls = conf ? mkvm_qemu_conf_list (conf, "cgroup_controllers") : NULL;
+  g_autoptr(GPtrArray) ns = conf ? mkvm_qemu_conf_list (conf, "namespaces") : NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *how = NULL;
   gboolean wanted;
@@ -393,41 +339,6 @@ check_qemu (Tally *t)
     report (t, "ok", "QEMU -accel kvm,device=", q, NULL);
 }
 
-static char *
-xml_emulator (const char *xml, char **type)
-{
-  xmlDocPtr doc = xmlReadMemory (xml, strlen (xml), "d.xml", NULL,
-                                 XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-  char *out = NULL;
-  xmlNode *root;
-  *type = NULL;
-  if (!doc)
-    return NULL;
-  root = xmlDocGetRootElement (doc);
-  if (root)
-    {
-      xmlChar *ty = xmlGetProp (root, (const xmlChar *) "type");
-      *type = g_strdup ((char *) ty);
-      xmlFree (ty);
-      for (xmlNode *c = root->children; c; c = c->next)
-        if (c->type == XML_ELEMENT_NODE && strcmp ((char *) c->name, "devices") == 0)
-          for (xmlNode *d = c->children; d; d = d->next)
-            if (d->type == XML_ELEMENT_NODE && strcmp ((char *) d->name, "emulator") == 0)
-              {
-                xmlChar *e = xmlNodeGetContent (d);
-                out = g_strstrip (g_strdup ((char *) e));
-                xmlFree (e);
-              }
-    }
-  xmlFreeDoc (doc);
-  return out;
-}
-
-static void
-quiet_errors (void *data, virErrorPtr err)
-{
-}
-
 static void
 check_domains (Tally *t, CliGlobal *g)
 {
@@ -437,12 +348,11 @@ check_domains (Tally *t, CliGlobal *g)
   guint bad = 0, total = 0, nometa = 0;
   g_autoptr(GString) nometa_names = g_string_new (NULL);
 
-  virSetErrorFunc (NULL, quiet_errors);
-  conn = virConnectOpenReadOnly (g->uri);
+  conn = cli_virt_open (g->uri, TRUE);
   if (!conn)
     {
-      const char *m = virGetLastErrorMessage ();
-      g_autofree char *msg = g_strdup_printf ("cannot connect to libvirt: %s", m ? m : "?");
+      g_autofree char *msg = g_strdup_printf ("cannot connect to libvirt: %s",
+                                              cli_virt_message ());
       report (t, "warn", "domain emulators", msg, "start libvirtd, or pass -c URI");
       return;
     }
@@ -451,11 +361,10 @@ check_domains (Tally *t, CliGlobal *g)
     {
       char *xml = virDomainGetXMLDesc (doms[i], VIR_DOMAIN_XML_INACTIVE);
       const char *name = virDomainGetName (doms[i]);
-      g_autofree char *type = NULL;
-      g_autofree char *emu = xml ? xml_emulator (xml, &type) : NULL;
-      g_autoptr(GError) error = NULL;
-      g_autoptr(MkvmWish) w = xml ? mkvm_wish_from_xml (xml, -1, &error) : NULL;
-      if (type && strcmp (type, "kvm") == 0)
+      g_autoptr(MkvmDomain) d = xml ? mkvm_domain_from_xml (xml, -1) : NULL;
+      const char *emu = d ? d->emulator : NULL;
+      const MkvmWish *w = d ? d->wish : NULL;
+      if (d && g_strcmp0 (d->type, "kvm") == 0)
         {
           total++;
           g_autofree char *base = emu ? g_path_get_basename (emu) : NULL;
@@ -480,7 +389,7 @@ check_domains (Tally *t, CliGlobal *g)
           g_autofree char *what = g_strdup_printf ("domain '%s' metadata", name);
           g_autofree char *fix = g_strdup_printf ("multikvm assign %s --instance N | "
                                                   "--profile P --config", name);
-          report (t, "FAIL", what, error->message, fix);
+          report (t, "FAIL", what, d->wish_error->message, fix);
         }
       free (xml);
       virDomainFree (doms[i]);

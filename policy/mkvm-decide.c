@@ -87,17 +87,17 @@ decide_pin (const MkvmPolicy *policy, const MkvmInventory *inv, GPtrArray *drain
       for (guint i = 0; i < inv->instances->len; i++)
         g_string_append_printf (ids, "%s%u", ids->len ? ", " : "",
                                 ((MkvmInstance *) g_ptr_array_index (inv->instances, i))->id);
-      g_set_error (error, MKVM_ERROR, MKVM_ERROR_NO_CANDIDATE,
-                   "domain '%s': pinned to instance %u, which is not loaded (loaded: %s): "
-                   "load it or change the pin with 'multikvm assign %s --instance N'",
-                   wish->name, wish->instance, ids->len ? ids->str : "none", wish->name);
+      mkvm_set_domain_error (error, MKVM_ERROR_NO_CANDIDATE, wish->name,
+                             "pinned to instance %u, which is not loaded (loaded: %s): "
+                             "load it or change the pin with 'multikvm assign %s --instance N'",
+                             wish->instance, ids->len ? ids->str : "none", wish->name);
       return NULL;
     }
   if (!inst->device_ok)
     {
-      g_set_error (error, MKVM_ERROR, MKVM_ERROR_DEVICE,
-                   "domain '%s': pinned instance %u is unusable: %s", wish->name, inst->id,
-                   inst->device_problem);
+      mkvm_set_domain_error (error, MKVM_ERROR_DEVICE, wish->name,
+                             "pinned instance %u is unusable: %s", inst->id,
+                             inst->device_problem);
       return NULL;
     }
   if (wish->profile)
@@ -105,26 +105,26 @@ decide_pin (const MkvmPolicy *policy, const MkvmInventory *inv, GPtrArray *drain
       prof = mkvm_policy_find_profile (policy, wish->profile);
       if (!prof)
         {
-          g_set_error (error, MKVM_ERROR, MKVM_ERROR_NOT_FOUND,
-                       "domain '%s': profile '%s' is not defined in policy %s: use one of "
-                       "its profiles or add it", wish->name, wish->profile, policy->source);
+          mkvm_set_domain_error (error, MKVM_ERROR_NOT_FOUND, wish->name,
+                                 "profile '%s' is not defined in policy %s: use one of "
+                                 "its profiles or add it", wish->profile, policy->source);
           return NULL;
         }
       if (!mkvm_instance_satisfies (inst, prof, &why))
         {
-          g_set_error (error, MKVM_ERROR, MKVM_ERROR_NO_CANDIDATE,
-                       "domain '%s': pinned instance %u does not satisfy profile %s (%s): "
-                       "drop the pin or the profile", wish->name, inst->id, prof->name, why);
+          mkvm_set_domain_error (error, MKVM_ERROR_NO_CANDIDATE, wish->name,
+                                 "pinned instance %u does not satisfy profile %s (%s): "
+                                 "drop the pin or the profile", inst->id, prof->name, why);
           return NULL;
         }
     }
   drain = mkvm_drains_find (drains, inst->id);
   if (drain && policy->pin_draining == MKVM_PIN_DRAINING_REFUSE)
     {
-      g_set_error (error, MKVM_ERROR, MKVM_ERROR_DRAINING,
-                   "domain '%s': pinned instance %u is draining (%s) and takes no new VMs: "
-                   "pin another instance, or 'multikvm undrain %u'", wish->name, inst->id,
-                   drain->reason ? drain->reason : "no reason given", inst->id);
+      mkvm_set_domain_error (error, MKVM_ERROR_DRAINING, wish->name,
+                             "pinned instance %u is draining (%s) and takes no new VMs: "
+                             "pin another instance, or 'multikvm undrain %u'", inst->id,
+                             drain->reason ? drain->reason : "no reason given", inst->id);
       return NULL;
     }
   return decision_new (inst, prof ? prof->name : NULL,
@@ -164,11 +164,11 @@ authorize (const MkvmPolicy *policy, const MkvmWish *wish, MkvmWish *eff, gboole
             g_string_append_printf (gives, "instance %u", a->instance);
           if (a->profile)
             g_string_append_printf (gives, "%sprofile %s", gives->len ? ", " : "", a->profile);
-          g_set_error (error, MKVM_ERROR, MKVM_ERROR_DENIED,
-                       "domain '%s': asks for %s, but policy %s assigns it %s: remove the "
-                       "wish from the domain's metadata ('multikvm assign %s --clear') or "
-                       "change the assignment", wish->name, asks->str, policy->source,
-                       gives->str, wish->name);
+          mkvm_set_domain_error (error, MKVM_ERROR_DENIED, wish->name,
+                                 "asks for %s, but policy %s assigns it %s: remove the "
+                                 "wish from the domain's metadata ('multikvm assign %s "
+                                 "--clear') or change the assignment", asks->str,
+                                 policy->source, gives->str, wish->name);
           return FALSE;
         }
       eff->instance = a->instance;
@@ -177,21 +177,21 @@ authorize (const MkvmPolicy *policy, const MkvmWish *wish, MkvmWish *eff, gboole
     }
   if (wish->instance && !policy->pins_allowed)
     {
-      g_set_error (error, MKVM_ERROR, MKVM_ERROR_DENIED,
-                   "domain '%s': asks for instance %u, but policy %s lets no domain pin an "
-                   "instance (<pins allow=\"no\"/>): remove the pin ('multikvm assign %s "
-                   "--clear') or assign it in the policy's <assignments>", wish->name,
-                   wish->instance, policy->source, wish->name);
+      mkvm_set_domain_error (error, MKVM_ERROR_DENIED, wish->name,
+                             "asks for instance %u, but policy %s lets no domain pin an "
+                             "instance (<pins allow=\"no\"/>): remove the pin ('multikvm "
+                             "assign %s --clear') or assign it in the policy's <assignments>",
+                             wish->instance, policy->source, wish->name);
       return FALSE;
     }
   if (wish->profile && (prof = mkvm_policy_find_profile (policy, wish->profile)) &&
       prof->restricted)
     {
-      g_set_error (error, MKVM_ERROR, MKVM_ERROR_DENIED,
-                   "domain '%s': asks for profile %s, which policy %s restricts: only the "
-                   "policy gives it (<assignments>): remove it from the domain's metadata "
-                   "('multikvm assign %s --clear') or assign it in the policy", wish->name,
-                   prof->name, policy->source, wish->name);
+      mkvm_set_domain_error (error, MKVM_ERROR_DENIED, wish->name,
+                             "asks for profile %s, which policy %s restricts: only the "
+                             "policy gives it (<assignments>): remove it from the domain's "
+                             "metadata ('multikvm assign %s --clear') or assign it in the "
+                             "policy", prof->name, policy->source, wish->name);
       return FALSE;
     }
   return TRUE;
@@ -228,16 +228,16 @@ mkvm_decide (const MkvmPolicy *policy, const MkvmInventory *inv, GPtrArray *reco
   prof = mkvm_policy_find_profile (policy, pname);
   if (!prof)
     {
-      g_set_error (error, MKVM_ERROR, MKVM_ERROR_NOT_FOUND,
-                   "domain '%s': profile '%s' is not defined in policy %s: use one of its "
-                   "profiles or add it", wish->name, pname, policy->source);
+      mkvm_set_domain_error (error, MKVM_ERROR_NOT_FOUND, wish->name,
+                             "profile '%s' is not defined in policy %s: use one of its "
+                             "profiles or add it", pname, policy->source);
       return NULL;
     }
   if (inv->instances->len == 0)
     {
-      g_set_error (error, MKVM_ERROR, MKVM_ERROR_NO_CANDIDATE,
-                   "domain '%s': no KVM instances found (is vac loaded? see 'multikvm "
-                   "status' and 'multikvm doctor')", wish->name);
+      mkvm_set_domain_error (error, MKVM_ERROR_NO_CANDIDATE, wish->name,
+                             "no KVM instances found (is vac loaded? see 'multikvm "
+                             "status' and 'multikvm doctor')");
       return NULL;
     }
   cands = g_array_new (FALSE, FALSE, sizeof (Candidate));
@@ -263,9 +263,8 @@ mkvm_decide (const MkvmPolicy *policy, const MkvmInventory *inv, GPtrArray *reco
     }
   if (cands->len == 0)
     {
-      g_set_error (error, MKVM_ERROR, MKVM_ERROR_NO_CANDIDATE,
-                   "domain '%s': no instance for profile %s: %s", wish->name, prof->name,
-                   rejects->str);
+      mkvm_set_domain_error (error, MKVM_ERROR_NO_CANDIDATE, wish->name,
+                             "no instance for profile %s: %s", prof->name, rejects->str);
       return NULL;
     }
   g_array_sort_with_data (cands, candidate_cmp, (gpointer) policy);

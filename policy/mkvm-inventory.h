@@ -150,7 +150,4 @@ char *mkvm_release_version (const char *release);
  */
 gboolean mkvm_instance_kvm_differs (const MkvmInventory *inv, const MkvmInstance *inst);
 
-/** mkvm_vac_write_default: writes @id (0 = "none") to <sysfs>/kernel/vac/default_instance. */
-gboolean mkvm_vac_write_default (guint id, GError **error);
-
 G_END_DECLS

@@ -2,14 +2,13 @@
 /* mkvm-libvirt.c — libvirt's QEMU driver files (see mkvm-libvirt.h). */
 #include <errno.h>
 #include <string.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 #include "mkvm-libvirt.h"
 #include "mkvm-error.h"
 #include "mkvm-paths.h"
 #include "mkvm-private.h"
 #include "mkvm-state.h"
 #include "mkvm-wish.h"
+#include "mkvm-xml.h"
 
 static const char *
 libvirt_qemu_rundir (void)
@@ -130,20 +129,9 @@ static xmlNode *
 child_element (xmlNode *parent, const char *name)
 {
   for (xmlNode *c = parent ? parent->children : NULL; c; c = c->next)
-    if (c->type == XML_ELEMENT_NODE && c->ns == NULL &&
-        strcmp ((const char *) c->name, name) == 0)
+    if (mkvm_xml_is_elem (c, name))
       return c;
   return NULL;
-}
-
-static char *
-element_text (xmlNode *n)
-{
-  xmlChar *t = n ? xmlNodeGetContent (n) : NULL;
-  char *s = t ? g_strstrip (g_strdup ((const char *) t)) : NULL;
-
-  xmlFree (t);
-  return s;
 }
 
 /* <domstatus pid='P'><domain><name>N</name><uuid>U</uuid>...: libvirt's
@@ -152,42 +140,33 @@ element_text (xmlNode *n)
 static gboolean
 status_matches (const char *path, const char *name, pid_t pid, char **uuid)
 {
-  g_autofree char *text = NULL;
+  g_autofree char *text = NULL, *problem = NULL;
   gsize len = 0;
-  xmlDoc *doc;
-  xmlNode *root, *dom;
-  gboolean ok = FALSE;
+  g_autoptr(xmlDoc) doc = NULL;
+  xmlNode *root, *dom, *n, *u;
+  g_autofree char *ntext = NULL, *utext = NULL;
+  xmlChar *p;
+  guint64 v = 0;
+  gboolean ok;
 
   *uuid = NULL;
   if (!g_file_get_contents (path, &text, &len, NULL) || len > G_MAXINT)
     return FALSE;
-  {
-    MkvmXmlQuiet q;
-    mkvm_xml_quiet_begin (&q);
-    doc = xmlReadMemory (text, (int) len, "status.xml", NULL,
-                         XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    mkvm_xml_quiet_end (&q);
-  }
+  doc = mkvm_xml_read (text, (int) len, "status.xml", 0, &problem);
   root = doc ? xmlDocGetRootElement (doc) : NULL;
-  if (root != NULL && strcmp ((const char *) root->name, "domstatus") == 0 &&
-      (dom = child_element (root, "domain")) != NULL)
-    {
-      xmlChar *p = xmlGetProp (root, (const xmlChar *) "pid");
-      g_autofree char *n = element_text (child_element (dom, "name"));
-      g_autofree char *u = element_text (child_element (dom, "uuid"));
-      guint64 v = 0;
-
-      if (p != NULL && g_ascii_string_to_unsigned ((const char *) p, 10, 1, G_MAXINT32, &v,
-                                                   NULL) &&
-          (pid_t) v == pid && g_strcmp0 (n, name) == 0 && mkvm_uuid_valid (u))
-        {
-          *uuid = g_ascii_strdown (u, -1);
-          ok = TRUE;
-        }
-      xmlFree (p);
-    }
-  if (doc != NULL)
-    xmlFreeDoc (doc);
+  if (root == NULL || !mkvm_xml_is_elem (root, "domstatus") ||
+      (dom = child_element (root, "domain")) == NULL)
+    return FALSE;
+  if ((n = child_element (dom, "name")) != NULL)
+    ntext = mkvm_xml_text (n);
+  if ((u = child_element (dom, "uuid")) != NULL)
+    utext = mkvm_xml_text (u);
+  p = xmlGetProp (root, (const xmlChar *) "pid");
+  ok = p != NULL && g_ascii_string_to_unsigned ((const char *) p, 10, 1, G_MAXINT32, &v, NULL) &&
+       (pid_t) v == pid && g_strcmp0 (ntext, name) == 0 && mkvm_uuid_valid (utext);
+  xmlFree (p);
+  if (ok)
+    *uuid = g_ascii_strdown (utext, -1);
   return ok;
 }
 

@@ -9,7 +9,7 @@
 #include "mkvm-error.h"
 #include "mkvm-paths.h"
 #include "mkvm-wish.h"
-#include "mkvm-private.h"
+#include "mkvm-xml.h"
 #include "policy-rng.h"
 
 const char *
@@ -36,6 +36,7 @@ static_free (gpointer p)
   g_free (s->module);
   g_free (s);
 }
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MkvmStaticInstance, static_free)
 
 static void
 assignment_free (gpointer p)
@@ -267,8 +268,8 @@ MkvmPolicy *
 mkvm_policy_parse (const char *xml, gssize len, const char *source, GError **error)
 {
   g_autoptr(MkvmPolicy) p = NULL;
-  xmlParserCtxtPtr ctxt;
-  xmlDocPtr doc;
+  g_autoptr(xmlDoc) doc = NULL;
+  g_autofree char *problem = NULL;
   xmlNode *root;
   gboolean have_order = FALSE;
 
@@ -281,33 +282,16 @@ mkvm_policy_parse (const char *xml, gssize len, const char *source, GError **err
       g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID, "policy %s is too large", source);
       return NULL;
     }
-  ctxt = xmlNewParserCtxt ();
-  {
-    MkvmXmlQuiet q;
-    mkvm_xml_quiet_begin (&q);
-    doc = xmlCtxtReadMemory (ctxt, xml, (int) len, source, NULL,
-                             XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING
-                             | XML_PARSE_NOCDATA | XML_PARSE_NOBLANKS);
-    mkvm_xml_quiet_end (&q);
-  }
+  doc = mkvm_xml_read (xml, (int) len, source, XML_PARSE_NOCDATA | XML_PARSE_NOBLANKS,
+                       &problem);
   if (!doc)
     {
-      xmlErrorPtr e = xmlCtxtGetLastError (ctxt);
-      g_autofree char *m = g_strdup (e && e->message ? e->message : "unknown error");
-      g_strstrip (m);
-      g_strdelimit (m, "\r\n\t", ' ');  /* one line */
       g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
-                   "policy %s is not well-formed XML (line %d: %s)", source,
-                   e ? e->line : 0, m);
-      xmlFreeParserCtxt (ctxt);
+                   "policy %s is not well-formed XML (%s)", source, problem);
       return NULL;
     }
-  xmlFreeParserCtxt (ctxt);
   if (!validate (doc, source, error))
-    {
-      xmlFreeDoc (doc);
-      return NULL;
-    }
+    return NULL;
 
   p = policy_new (source);
   root = xmlDocGetRootElement (doc);
@@ -331,7 +315,6 @@ mkvm_policy_parse (const char *xml, gssize len, const char *source, GError **err
                                "policy %s: profile '%s' is defined twice: keep one",
                                source, prof->name);
                   profile_free (prof);
-                  xmlFreeDoc (doc);
                   return NULL;
                 }
               g_ptr_array_add (p->profiles, prof);
@@ -357,7 +340,6 @@ mkvm_policy_parse (const char *xml, gssize len, const char *source, GError **err
                                        "policy %s: profile '%s' requires parameter '%s' "
                                        "twice: keep one <require>", source, prof->name, k);
                           g_free (k);
-                          xmlFreeDoc (doc);
                           return NULL;
                         }
                       g_hash_table_insert (prof->params, k, attr (r, "value"));
@@ -388,7 +370,6 @@ mkvm_policy_parse (const char *xml, gssize len, const char *source, GError **err
                     g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
                                  "policy %s: <order> lists '%s' twice: keep one",
                                  source, *w);
-                    xmlFreeDoc (doc);
                     return NULL;
                   }
               g_array_append_val (p->order, k);
@@ -406,10 +387,7 @@ mkvm_policy_parse (const char *xml, gssize len, const char *source, GError **err
           p->pins_allowed = g_strcmp0 (allow, "no") != 0;
         }
       else if (is_elem (c, "assignments") && !parse_assignments (c, p, error))
-        {
-          xmlFreeDoc (doc);
-          return NULL;
-        }
+        return NULL;
       else if (is_elem (c, "instances"))
         {
           for (xmlNode *in = c->children; in; in = in->next)
@@ -417,14 +395,10 @@ mkvm_policy_parse (const char *xml, gssize len, const char *source, GError **err
               if (!is_elem (in, "instance"))
                 continue;
               g_autofree char *id = attr (in, "id");
-              MkvmStaticInstance *s = g_new0 (MkvmStaticInstance, 1);
+              g_autoptr(MkvmStaticInstance) s = g_new0 (MkvmStaticInstance, 1);
               g_autofree char *what = g_strdup_printf ("policy %s: static instance", source);
               if (!mkvm_parse_instance_id (id, what, &s->id, error))
-                {
-                  static_free (s);
-                  xmlFreeDoc (doc);
-                  return NULL;
-                }
+                return NULL;
               s->device = attr (in, "device");
               s->module = attr (in, "module");
               for (guint i = 0; i < p->statics->len; i++)
@@ -433,8 +407,6 @@ mkvm_policy_parse (const char *xml, gssize len, const char *source, GError **err
                     g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
                                  "policy %s: static instance %u is declared twice: keep one",
                                  source, s->id);
-                    static_free (s);
-                    xmlFreeDoc (doc);
                     return NULL;
                   }
               if (strstr (s->device, "/../") || g_str_has_suffix (s->device, "/.."))
@@ -442,15 +414,12 @@ mkvm_policy_parse (const char *xml, gssize len, const char *source, GError **err
                   g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
                                "policy %s: static instance %u: device '%s' contains '..': "
                                "give the absolute node path", source, s->id, s->device);
-                  static_free (s);
-                  xmlFreeDoc (doc);
                   return NULL;
                 }
-              g_ptr_array_add (p->statics, s);
+              g_ptr_array_add (p->statics, g_steal_pointer (&s));
             }
         }
     }
-  xmlFreeDoc (doc);
 
   if (!have_order)
     policy_default_order (p);

@@ -6,6 +6,7 @@
 #include "mkvm-paths.h"
 #include "mkvm-state.h"
 #include "mkvm-libvirt.h"
+#include "mkvm-private.h"
 
 gboolean
 mkvm_reconcile (const char *rundir, const MkvmInventory *inv, MkvmReconcileStats *stats,

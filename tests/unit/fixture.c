@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -15,6 +17,19 @@ fx_write (const char *path, const char *text)
   g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
   g_file_set_contents (path, text, -1, &error);
   g_assert_no_error (error);
+}
+
+void
+fx_require_root (int argc, char **argv)
+{
+  gboolean tap = FALSE;
+
+  if (geteuid () == 0)
+    return;
+  for (int i = 1; i < argc; i++)
+    tap |= strcmp (argv[i], "--tap") == 0;
+  printf ("1..0 # SKIP %s needs root (mknod in its fixture)\n", argv[0]);
+  exit (tap ? 0 : 77);
 }
 
 Fixture *

@@ -15,6 +15,11 @@ typedef struct {
   char *libvirt;  /* libvirt's QEMU run dir (pid and status files) */
 } Fixture;
 
+/* Ends a test program that needs root (mknod) as skipped when it does not
+ * run as root: "1..0 # SKIP" on stdout and exit 0 under --tap (meson's TAP
+ * protocol), else exit status 77 (meson's skip for plain tests). */
+void fx_require_root (int argc, char **argv);
+
 /* Creates the tree and points MULTIKVM_{SYSFS,DEVDIR,RUNDIR,PROC,POLICY,
  * LIBVIRT_RUNDIR} at it. */
 Fixture *fx_new (void);

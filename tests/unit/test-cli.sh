@@ -5,6 +5,8 @@
 set -u
 M=$1
 SRC=$2
+. "$SRC/tests/tap.sh"
+skip_unless_root "mknod in its fixture"
 T=$(mktemp -d /tmp/mkvm-cli-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 
@@ -50,7 +52,6 @@ rm -rf "$vac/instances/\${2#kvm_amd_}"
 EOS
 chmod +x "$T/modprobe"
 
-. "$SRC/tests/tap.sh"
 
 check "status" 0 "$M" status
 expect '^1 +amd +kvm_amd_1 .* active +standard,hardened +2$' out

@@ -364,6 +364,7 @@ test_assigned (Ctx *c, gconstpointer data)
 int
 main (int argc, char **argv)
 {
+  fx_require_root (argc, argv);
   g_test_init (&argc, &argv, NULL);
 #define T(path, fn) g_test_add ("/decide/" path, Ctx, NULL, ctx_setup, fn, ctx_teardown)
   T ("default-newest", test_default_newest);

@@ -458,6 +458,7 @@ test_write_default (void)
 int
 main (int argc, char **argv)
 {
+  fx_require_root (argc, argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/inventory/no-vac", test_no_vac);
   g_test_add_func ("/inventory/bad-abi", test_bad_abi);

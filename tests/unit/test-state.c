@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 #include "multikvm.h"
+#include "mkvm-private.h"  /* the lock and the writers under it */
 #include "fixture.h"
 
 static char *
@@ -434,6 +435,7 @@ test_conf (void)
 int
 main (int argc, char **argv)
 {
+  fx_require_root (argc, argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/state/records", test_records);
   g_test_add_func ("/state/drains", test_drains);
