@@ -93,6 +93,15 @@ ticks() {
 	$TICKS last /tmp/e2e/$1.serial
 }
 
+# mark_ticks: append each running guest's tick count now to its marks
+# (C, D and E: "A:B:..."), the ends of the steps whose pauses are reported
+mark_ticks() {
+	local d
+	for d in C D E; do
+		eval "marks_$d=\${marks_$d:+\$marks_$d:}$(ticks $d)"
+	done
+}
+
 # progressing NAME...: each domain's guest makes progress
 progressing() {
 	local d before=
@@ -189,19 +198,21 @@ for d in A B; do
 	echo "   $d finished"
 	sleep 1
 done
-gap_from_C=$(ticks C) gap_from_D=$(ticks D) gap_from_E=$(ticks E)
+mark_ticks
 wait $retire || { cat /tmp/e2e/retire.out; die "multikvm retire 1 --wait"; }
+mark_ticks
 cat /tmp/e2e/retire.out
 check "kvm_amd_1 is unloaded" test ! -d /sys/module/kvm_amd_1
 progressing C D E
 
 step "A third build, kvm_amd_3 (KVM $newest + an operator hotfix), arrives; the next domain lands on it"
+mark_ticks
 lab_load kvm_amd_3
 chgrp kvm /dev/kvm3 && chmod 0660 /dev/kvm3
 check "instance 3 runs KVM $newest with the hotfix" \
 	test "$(kvm_version 3) $(cut -d@ -f1 /sys/kernel/vac/instances/3/patches)" = "$newest hotfix-max-vcpus-64.patch"
 sleep 1
-gap_to_C=$(ticks C) gap_to_D=$(ticks D) gap_to_E=$(ticks E)
+mark_ticks
 domain F
 virsh -q start F >/dev/null || die "virsh start F"
 on F 3
@@ -209,10 +220,12 @@ progressing C D E F
 
 step "Running guests were never paused by the upgrade"
 khz=$(dmesg | sed -n 's/.*tsc: Detected \([0-9.]*\) MHz processor.*/\1/p' | tail -1)
+# per step: instance 1 unloaded (retire), the checks in between, and
+# kvm_amd_3 loaded (plus a second)
 $TICKS gaps --khz "$(echo "$khz" | awk '{print $1 * 1000}')" \
-	/tmp/e2e/C.serial=$gap_from_C:$gap_to_C \
-	/tmp/e2e/D.serial=$gap_from_D:$gap_to_D \
-	/tmp/e2e/E.serial=$gap_from_E:$gap_to_E >/tmp/e2e/gaps.out || die "progress gaps"
+	--steps retire,between,load \
+	/tmp/e2e/C.serial=$marks_C /tmp/e2e/D.serial=$marks_D \
+	/tmp/e2e/E.serial=$marks_E >/tmp/e2e/gaps.out || die "progress gaps"
 cat /tmp/e2e/gaps.out
 echo "BENCH: $(tail -1 /tmp/e2e/gaps.out)"
 

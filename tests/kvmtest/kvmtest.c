@@ -18,6 +18,12 @@
  * exit RDTSCP in host userspace must still read what Linux put there,
  * (node << 12) | cpu.
  *
+ * With --gaps the guest instead reads its TSC in a loop and keeps the
+ * largest difference between two consecutive reads: how long the guest was
+ * stopped at most, in its own time (exits, host preemption, IPIs, and in
+ * the lab whatever stops the emulated CPU).  SIGUSR1 prints the largest gap
+ * since the last SIGUSR1 (a numbered window) and starts a new window.
+ *
  * Exit status: 0 pass, 1 a check failed, 2 usage or setup error.
  */
 #define _GNU_SOURCE
@@ -80,6 +86,52 @@ static const uint8_t guest_tsc_aux_code[] = {
 	0x66, 0x89, 0xc8,
 	0xba, TSC_AUX_PORT, 0x00,
 	0x66, 0xef,
+	0xf4,
+};
+
+/*
+ * With --gaps: the guest reads its TSC in a loop and keeps the largest
+ * difference between consecutive reads at GAP_MAX; the previous read is
+ * at GAP_PREV, so the gap across an exit (end of a batch, a signal) counts
+ * too.  On entry ecx = iterations.
+ *   0: 0f 31             rdtsc
+ *   2: 66 89 c3          mov  ebx, eax
+ *   5: 66 89 d6          mov  esi, edx
+ *   8: 66 2b 06 00 21    sub  eax, [GAP_PREV]
+ *  13: 66 1b 16 04 21    sbb  edx, [GAP_PREV + 4]
+ *  18: 66 3b 16 0c 21    cmp  edx, [GAP_MAX + 4]
+ *  23: 72 12             jb   43
+ *  25: 77 07             ja   34
+ *  27: 66 3b 06 08 21    cmp  eax, [GAP_MAX]
+ *  32: 76 09             jbe  43
+ *  34: 66 a3 08 21       mov  [GAP_MAX], eax
+ *  38: 66 89 16 0c 21    mov  [GAP_MAX + 4], edx
+ *  43: 66 89 1e 00 21    mov  [GAP_PREV], ebx
+ *  48: 66 89 36 04 21    mov  [GAP_PREV + 4], esi
+ *  53: 66 49             dec  ecx
+ *  55: 75 c7             jnz  0
+ *  57: f4                hlt
+ */
+#define GAP_ADDR        0x1c00
+#define GAP_PREV        0x2100
+#define GAP_MAX         0x2108
+static const uint8_t guest_gap_code[] = {
+	0x0f, 0x31,
+	0x66, 0x89, 0xc3,
+	0x66, 0x89, 0xd6,
+	0x66, 0x2b, 0x06, GAP_PREV & 0xff, GAP_PREV >> 8,
+	0x66, 0x1b, 0x16, (GAP_PREV + 4) & 0xff, GAP_PREV >> 8,
+	0x66, 0x3b, 0x16, (GAP_MAX + 4) & 0xff, GAP_MAX >> 8,
+	0x72, 0x12,
+	0x77, 0x07,
+	0x66, 0x3b, 0x06, GAP_MAX & 0xff, GAP_MAX >> 8,
+	0x76, 0x09,
+	0x66, 0xa3, GAP_MAX & 0xff, GAP_MAX >> 8,
+	0x66, 0x89, 0x16, (GAP_MAX + 4) & 0xff, GAP_MAX >> 8,
+	0x66, 0x89, 0x1e, GAP_PREV & 0xff, GAP_PREV >> 8,
+	0x66, 0x89, 0x36, (GAP_PREV + 4) & 0xff, GAP_PREV >> 8,
+	0x66, 0x49,
+	0x75, 0xc7,
 	0xf4,
 };
 
@@ -220,6 +272,7 @@ static void vm_open(struct vm *vm)
 	memcpy(vm->mem + CODE_ADDR, guest_code, sizeof(guest_code));
 	memcpy(vm->mem + TSC_AUX_ADDR, guest_tsc_aux_code,
 	       sizeof(guest_tsc_aux_code));
+	memcpy(vm->mem + GAP_ADDR, guest_gap_code, sizeof(guest_gap_code));
 
 	memset(&region, 0, sizeof(region));
 	region.slot = 0;
@@ -358,6 +411,71 @@ static uint64_t run_batch(struct vm *vm, uint32_t iterations)
 	return exits;
 }
 
+static volatile sig_atomic_t gap_report;
+
+static void on_usr1(int sig __attribute__((unused)))
+{
+	gap_report = 1;
+}
+
+/* --gaps: the largest gaps, in TSC cycles, and the guest's TSC rate. */
+struct gaps {
+	double khz;
+	uint64_t largest;
+	unsigned int window;
+};
+
+static uint64_t gap_take(struct vm *vm)
+{
+	uint64_t g;
+
+	memcpy(&g, vm->mem + GAP_MAX, sizeof(g));
+	memset(vm->mem + GAP_MAX, 0, sizeof(g));
+	return g;
+}
+
+/* SIGUSR1: the window that ends now, then a new one. */
+static void gap_window(struct vm *vm, struct gaps *gaps)
+{
+	uint64_t g = gap_take(vm);
+
+	if (g > gaps->largest)
+		gaps->largest = g;
+	printf("%s: %s: gap window %u: largest %.3f ms\n", prog, dev_path,
+	       ++gaps->window, g / gaps->khz);
+}
+
+/* One batch of the --gaps guest: ITERATIONS reads of its TSC, then HLT. */
+static void run_gap_batch(struct vm *vm, struct gaps *gaps, uint32_t iterations)
+{
+	struct kvm_run *run = vm->run;
+	struct kvm_regs regs;
+	int r;
+
+	vcpu_reset(vm, GAP_ADDR, iterations, 0);
+	for (;;) {
+		r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
+		if (r < 0 && errno != EINTR)
+			fail(1, "KVM_RUN: %s", strerror(errno));
+		if (gap_report) {
+			gap_report = 0;
+			gap_window(vm, gaps);
+		}
+		if (r < 0)
+			continue;
+		if (run->exit_reason == KVM_EXIT_HLT)
+			break;
+		fail(1, "TSC-reading guest: unexpected exit reason %u",
+		     run->exit_reason);
+	}
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+		fail(1, "KVM_GET_REGS: %s", strerror(errno));
+	if ((uint32_t)regs.rcx != 0 ||
+	    regs.rip != GAP_ADDR + sizeof(guest_gap_code))
+		fail(1, "TSC-reading guest: final state ecx=%#llx rip=%#llx, expected ecx=0 rip=%#zx",
+		     regs.rcx, regs.rip, GAP_ADDR + sizeof(guest_gap_code));
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -377,6 +495,10 @@ static void usage(FILE *f)
 		"                     the host's, in userspace, Linux's value before the\n"
 		"                     VM exists and after every exit\n"
 		"  -A, --host-tsc-aux only check the host's TSC_AUX on this CPU (no VM)\n"
+		"  -g, --gaps         run a guest that reads its TSC in a loop (-n reads\n"
+		"                     per batch, default 1000000) and keep the largest\n"
+		"                     gap between two reads; SIGUSR1 prints the largest\n"
+		"                     gap since the previous SIGUSR1 (\"gap window N\")\n"
 		"  -q, --quiet        print only failures\n"
 		"  -x, --check-extension CAP\n"
 		"                     print what KVM_CHECK_EXTENSION says of capability\n"
@@ -415,6 +537,7 @@ int main(int argc, char **argv)
 		{ "hold", required_argument, NULL, 'H' },
 		{ "tsc-aux", required_argument, NULL, 'a' },
 		{ "host-tsc-aux", no_argument, NULL, 'A' },
+		{ "gaps", no_argument, NULL, 'g' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "check-extension", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
@@ -423,16 +546,18 @@ int main(int argc, char **argv)
 	double seconds = 0, progress = 0, hold = 0, t0, t_last, t;
 	uint64_t exits = 0, batches = 0, last_exits = 0;
 	unsigned long n = 1000, warmup = 0;
-	bool quiet = false, host_tsc_aux_only = false;
+	bool quiet = false, host_tsc_aux_only = false, gap_mode = false, n_set = false;
+	struct gaps gaps = { 0 };
 	int cpu = -1, c, cap = -1;
 	struct vm vm;
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "n:t:w:c:p:H:a:Aqx:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:t:w:c:p:H:a:Agqx:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (count_arg("--exits", optarg, &n) < 0)
 				return 2;
+			n_set = true;
 			break;
 		case 't':
 			seconds = strtod(optarg, &end);
@@ -474,6 +599,9 @@ int main(int argc, char **argv)
 		case 'A':
 			host_tsc_aux_only = true;
 			break;
+		case 'g':
+			gap_mode = true;
+			break;
 		case 'q':
 			quiet = true;
 			break;
@@ -499,6 +627,12 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (gap_mode && (tsc_aux_test || host_tsc_aux_only || warmup || progress > 0)) {
+		fprintf(stderr, "%s: --gaps runs its own guest: no --tsc-aux, --host-tsc-aux, --warmup or --progress\n", prog);
+		return 2;
+	}
+	if (gap_mode && !n_set)
+		n = 1000000;
 
 	if (cap >= 0) {
 		int fd = open(dev_path, O_RDWR | O_CLOEXEC), r;
@@ -537,13 +671,28 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	vm_open(&vm);
+	if (gap_mode) {
+		int khz = ioctl(vm.vcpu_fd, KVM_GET_TSC_KHZ, 0);
+
+		if (khz <= 0)
+			fail(1, "KVM_GET_TSC_KHZ: %s", khz < 0 ? strerror(errno) : "0 kHz");
+		gaps.khz = khz;
+		signal(SIGUSR1, on_usr1);
+		/* the first read has no previous one: not a gap */
+		run_gap_batch(&vm, &gaps, 2);
+		gap_take(&vm);
+	}
 	if (warmup)
 		run_batch(&vm, warmup - 1);
 
 	t0 = t_last = now();
 	do {
-		/* n exits = n-1 OUTs + 1 HLT */
-		exits += run_batch(&vm, n - 1);
+		if (gap_mode) {
+			run_gap_batch(&vm, &gaps, n);
+		} else {
+			/* n exits = n-1 OUTs + 1 HLT */
+			exits += run_batch(&vm, n - 1);
+		}
 		batches++;
 		t = now();
 		if (progress > 0 && t - t_last >= progress) {
@@ -555,10 +704,20 @@ int main(int argc, char **argv)
 		}
 	} while (t - t0 < seconds && !stop_hold);
 
-	if (!quiet)
+	if (gap_mode) {
+		uint64_t g = gap_take(&vm);
+
+		if (g > gaps.largest)
+			gaps.largest = g;
+		if (!quiet)
+			printf("%s: %s: PASS %" PRIu64 " batches of %lu TSC reads, %.3f s, largest gap %.3f ms (TSC %.0f kHz)\n",
+			       prog, dev_path, batches, n, t - t0,
+			       gaps.largest / gaps.khz, gaps.khz);
+	} else if (!quiet) {
 		printf("%s: %s: PASS %" PRIu64 " exits in %" PRIu64
 		       " batches, %.3f s, %.0f exits/s\n", prog, dev_path,
 		       exits, batches, t - t0, exits / (t - t0));
+	}
 
 	if (hold != 0) {
 		if (!quiet)
