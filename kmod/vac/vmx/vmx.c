@@ -10,6 +10,7 @@
  * emergency callback.
  */
 #include "common.h"
+#include "tlbcheck.h"
 
 #include <linux/debugfs.h>
 #include <linux/gfp.h>
@@ -118,7 +119,11 @@ int vac_vmx_alloc_vpid(struct vac_instance *inst)
 	spin_lock(&vac_vpid_lock);
 	vpid = find_first_zero_bit(vac_vpid_bitmap, VAC_VMX_NR_VPIDS);
 	if (vpid < VAC_VMX_NR_VPIDS) {
+#ifndef MKVM_DEBUG_TLB_BREAK
 		__set_bit(vpid, vac_vpid_bitmap);
+#else
+		/* broken on purpose: the next vCPU gets this VPID too */
+#endif
 		vac_vpid_owner[vpid] = inst->id;
 	} else {
 		vpid = 0;
@@ -155,6 +160,7 @@ DEFINE_SHOW_ATTRIBUTE(vac_vpids);
 static void vac_vmx_debugfs_init(struct dentry *dir)
 {
 	debugfs_create_file("vpids", 0400, dir, NULL, &vac_vpids_fops);
+	vac_tlb_check_debugfs_init(dir);
 }
 
 /* -- posted-interrupt wakeup: one vector, every instance's blocked vCPUs -- */
@@ -212,6 +218,8 @@ static int vac_vmx_init(void)
 		region[0] = (u32)basic & 0x7fffffff;
 		per_cpu(vac_vmxon_region, cpu) = region;
 	}
+	if (vac_tlb_check_init(VAC_VMX_NR_VPIDS, "VPID"))
+		goto nomem;
 	kvm_set_posted_intr_wakeup_handler(vac_pi_wakeup);
 	return 0;
 nomem:
@@ -222,6 +230,7 @@ nomem:
 static void vac_vmx_exit(void)
 {
 	kvm_set_posted_intr_wakeup_handler(NULL);
+	vac_tlb_check_exit();
 	vac_vmx_free();
 }
 
