@@ -157,23 +157,39 @@ static int vac_vpids_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(vac_vpids);
 
-static void vac_vmx_debugfs_init(struct dentry *dir)
-{
-	debugfs_create_file("vpids", 0400, dir, NULL, &vac_vpids_fops);
-	vac_tlb_check_debugfs_init(dir);
-}
-
 /* -- posted-interrupt wakeup: one vector, every instance's blocked vCPUs -- */
+
+/* how often the vector came, and how many instance handlers it ran */
+static atomic64_t vac_pi_wakeups, vac_pi_handler_calls;
 
 static void vac_pi_wakeup(void)
 {
 	struct vac_instance *inst;
 
+	atomic64_inc(&vac_pi_wakeups);
 	rcu_read_lock();
 	list_for_each_entry_rcu(inst, &vac_instances, node)
-		if (inst->pi_wakeup)
+		if (inst->pi_wakeup) {
 			inst->pi_wakeup();
+			atomic64_inc(&vac_pi_handler_calls);
+		}
 	rcu_read_unlock();
+}
+
+static int vac_pi_wakeup_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "wakeups %lld\nhandler_calls %lld\n",
+		   (long long)atomic64_read(&vac_pi_wakeups),
+		   (long long)atomic64_read(&vac_pi_handler_calls));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vac_pi_wakeup);
+
+static void vac_vmx_debugfs_init(struct dentry *dir)
+{
+	debugfs_create_file("vpids", 0400, dir, NULL, &vac_vpids_fops);
+	debugfs_create_file("pi_wakeup", 0400, dir, NULL, &vac_pi_wakeup_fops);
+	vac_tlb_check_debugfs_init(dir);
 }
 
 /* -- load/unload ------------------------------------------------------------ */
