@@ -6,7 +6,8 @@
  * vac_enable_virtualization().  On every online CPU vac turns the hardware
  * on for the first instance there (vendor enable_cpu: EFER.SVME + HSAVE, or
  * CR4.VMXE + VMXON) and then runs the instance's own per-CPU enable.  One
- * CPU hotplug state does the same for CPUs coming online.  Suspend, resume,
+ * CPU hotplug state, stock KVM's CPUHP_AP_KVM_ONLINE, does the same for CPUs
+ * coming online and the reverse for CPUs going offline.  Suspend, resume,
  * shutdown/reboot and the crash-time emergency disable have one owner here.
  */
 #include "common.h"
@@ -25,7 +26,6 @@ EXPORT_SYMBOL_GPL(vac_rebooting);
 static LIST_HEAD(vac_virt_users);
 static DEFINE_MUTEX(vac_virt_lock);
 static DEFINE_PER_CPU(unsigned int, vac_cpu_users);
-static enum cpuhp_state vac_online_state;
 
 /* This CPU, interrupts off: hardware on for the first user, then inst. */
 static int vac_enable_inst_cpu(struct vac_instance *inst)
@@ -92,7 +92,7 @@ static void vac_disable_ipi(void *data)
 	vac_disable_inst_cpu(data);
 }
 
-/* Maybe before the instance registered (enable_virt_at_load): check it. */
+/* The ABI first: an instance of another build may call this. */
 int __vac_enable_virtualization(struct vac_instance *inst, unsigned int abi,
 				size_t size, struct module *owner)
 {
@@ -102,12 +102,28 @@ int __vac_enable_virtualization(struct vac_instance *inst, unsigned int abi,
 	r = vac_check_abi(abi, size, owner);
 	if (r)
 		return r;
+	/* The emergency path walks the registered instances only. */
+	if (!vac_instance_registered(inst)) {
+		pr_err("%s: enables virtualization before it registered with vac; refused\n",
+		       module_name(owner));
+		return -EINVAL;
+	}
 	mutex_lock(&vac_virt_lock);
 	if (inst->virt_enabled)
 		goto out;
 	/*
-	 * Don't start virtualization while the system goes down: shutdown
-	 * may already have run, and nobody would turn it off again.
+	 * Don't start virtualization while the system goes down, e.g. a VM
+	 * created while userspace runs `reboot -f` or `kexec -e`: shutdown
+	 * may already have run, and nobody would turn it off again.  This
+	 * check is enough because vac_shutdown() takes vac_virt_lock too:
+	 * either this enable finishes before vac_shutdown() starts (which
+	 * then turns it off), or it starts after vac_shutdown() finished and
+	 * sees system_state, which the kernel sets _before_
+	 * syscore_shutdown() on every path that calls it (restart, halt,
+	 * power off, kexec).  Stock KVM, without such a lock, checks again
+	 * after enabling instead; for the same reason it uses the syscore
+	 * hook, not a reboot notifier (which runs before system_state is
+	 * updated).
 	 */
 	if (system_state == SYSTEM_HALT || system_state == SYSTEM_POWER_OFF ||
 	    system_state == SYSTEM_RESTART) {
@@ -145,7 +161,25 @@ void vac_disable_virtualization(struct vac_instance *inst)
 }
 EXPORT_SYMBOL_GPL(vac_disable_virtualization);
 
-/* Hotplug: the list is stable, the writer side of the hotplug lock is held. */
+/*
+ * Hotplug, at stock KVM's CPUHP_AP_KVM_ONLINE, on the CPU concerned from its
+ * hotplug thread: the list is stable, the writer side of the hotplug lock is
+ * held.  The position matters.  Going down, the states are torn down in
+ * reverse: CPUHP_AP_ACTIVE only stops new tasks from coming and pushes each
+ * task away when it is next picked there, after the switch (the instances'
+ * preempt notifier, vcpu_load(): VMX's VMPTRLD) has already run on this CPU;
+ * CPUHP_AP_SCHED_WAIT_EMPTY waits until every such task has left.  Below
+ * it no vCPU can run here any more, so virtualization can go off; above it
+ * (any dynamic CPUHP_AP_ONLINE_DYN state) a vCPU switched back in after the
+ * teardown would do VMPTRLD or VMRUN with VMX/SVM off (#UD, a
+ * kvm_spurious_fault BUG).  Coming up, virtualization is on before the CPU
+ * turns active and takes tasks.  The slot is free: vac refuses stock KVM.
+ *
+ * A CPU where one instance cannot enable must not come up (its vCPUs would
+ * fail there, as in stock KVM): the instances already enabled on it are
+ * turned off again in reverse order, the CPU stays offline and the error
+ * goes to whoever onlined it.
+ */
 static int vac_online_cpu(unsigned int cpu)
 {
 	struct vac_instance *inst;
@@ -207,11 +241,30 @@ static void vac_resume(void)
 			       inst->id);
 }
 
+/*
+ * Turn virtualization off everywhere before the firmware or the next kernel
+ * (kexec) gets the CPUs: VMX blocks INIT after VMXON, and a kexec'd kernel
+ * finds EFER.SVME still set on the CPU that ran kexec (stock kvm_amd then
+ * refuses to load) or faults clearing CR4.VMXE in VMX operation.
+ * vac_rebooting is set first: vCPUs still running meet VMRUN/VMLAUNCH
+ * faults where virtualization is already off, and those are now expected.
+ *
+ * Under vac_virt_lock, so that an enable or disable in flight finishes
+ * before the IPIs walk vac_virt_users and the per-CPU counts, and an enable
+ * that comes later sees system_state (see __vac_enable_virtualization()).
+ * Syscore shutdown runs in task context (syscore_shutdown() itself takes a
+ * mutex), so waiting here is allowed; the IPI callbacks cannot take the
+ * mutex and need not, they run inside this section.  CPU hotplug is off
+ * already (migrate_to_reboot_cpu()).  The crash and emergency-reboot path
+ * takes no lock: vac_emergency_disable_cpu() below.
+ */
 static void vac_shutdown(void)
 {
 	pr_info("exiting hardware virtualization\n");
 	vac_rebooting = true;
+	mutex_lock(&vac_virt_lock);
 	on_each_cpu(vac_shutdown_cpu, NULL, 1);
+	mutex_unlock(&vac_virt_lock);
 }
 
 VAC_SYSCORE(vac_syscore, vac_suspend, vac_resume, vac_shutdown);
@@ -223,15 +276,23 @@ static void vac_emergency_disable_cpu(void)
 	vac_vendor->emergency_disable_cpu();
 }
 
+/* debugfs: how many instances have virtualization on on @cpu */
+unsigned int vac_virt_users_on(int cpu)
+{
+	return per_cpu(vac_cpu_users, cpu);
+}
+
 int vac_virt_init(void)
 {
 	int r;
 
-	r = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "vac:online",
+	r = cpuhp_setup_state(CPUHP_AP_KVM_ONLINE, "vac:online",
 			      vac_online_cpu, vac_offline_cpu);
-	if (r < 0)
+	if (r) {
+		pr_err("cannot take the CPU hotplug state CPUHP_AP_KVM_ONLINE (%d); is another KVM loaded?\n",
+		       r);
 		return r;
-	vac_online_state = r;
+	}
 	vac_register_syscore(&vac_syscore);
 	cpu_emergency_register_virt_callback(vac_emergency_disable_cpu);
 	return 0;
@@ -241,5 +302,5 @@ void vac_virt_exit(void)
 {
 	cpu_emergency_unregister_virt_callback(vac_emergency_disable_cpu);
 	vac_unregister_syscore(&vac_syscore);
-	cpuhp_remove_state(vac_online_state);
+	cpuhp_remove_state(CPUHP_AP_KVM_ONLINE);
 }
