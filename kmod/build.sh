@@ -17,7 +17,8 @@
 # usage: kmod/build.sh [--kernel-build DIR] [--source FILE] [--patch FILE]...
 #                      [--instances "amd:1 intel:2"] [--out DIR] [--work DIR]
 #                      [--no-vac [--vac-symvers FILE]] [--jobs N]
-#                      [--keep-going-on-warnings] [--fault-inject]
+#                      [--debug tlb|tlb-broken] [--keep-going-on-warnings]
+#                      [--fault-inject]
 #
 #   --kernel-build DIR  the kernel's build directory (/lib/modules/R/build)
 #   --source FILE       linux-source-6.12: the .deb or the .tar.xz in it; or
@@ -29,6 +30,14 @@
 #                       amd:3 intel:1 intel:2); "" builds vac.ko only
 #   --no-vac            do not build vac.ko; the instances link against
 #                       --vac-symvers (default: <work>/vac/Module.symvers)
+#   --debug tlb         a debug build (the lab's; never for production): the
+#                       instances report every guest entry's TLB tag (SVM
+#                       ASID, VMX VPID) and vac WARNs when one passes between
+#                       vCPUs without a flush (kmod/vac/tlbcheck.c); a debug
+#                       instance needs a debug vac.ko
+#   --debug tlb-broken  the same, with vac's allocators broken on purpose
+#                       (no flush on an ASID generation wrap, a VPID handed
+#                       out twice), to prove that the check fires
 #   --fault-inject      a test build: the instances take fail_init_at=STEP
 #                       (kmod/include/mkvm-fault.h); never for production
 #
@@ -46,7 +55,7 @@ cache=${MULTIKVM_CACHE_DIR:-$top/.cache}
 die() { printf 'kmod/build.sh: error: %s\n' "$*" >&2; exit 1; }
 say() { printf 'kmod: %s\n' "$*"; }
 
-kbuild= source= out= work= jobs=$(nproc) strict=1 build_vac=1 vac_symvers=
+kbuild= source= out= work= jobs=$(nproc) strict=1 build_vac=1 vac_symvers= debug=
 fault_inject=0
 hotfixes=()
 instances="amd:1 amd:2 amd:3 intel:1 intel:2"
@@ -63,12 +72,23 @@ while [ $# -gt 0 ]; do
 	--jobs|-j) jobs=$2; shift 2 ;;
 	--no-vac) build_vac=0; shift ;;
 	--vac-symvers) vac_symvers=$2; shift 2 ;;
+	--debug) debug=$2; shift 2 ;;
 	--keep-going-on-warnings) strict=0; shift ;;
 	--fault-inject) fault_inject=1; shift ;;
 	-h|--help) sed -n '3,/^set -euo/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
 done
+
+# Debug builds: make variables for vac's Kbuild, a define for the instances.
+vac_debug=() inst_kcflags=${KCFLAGS:-}
+case "$debug" in
+"") ;;
+tlb) vac_debug=(MKVM_DEBUG_TLB=1) ;;
+tlb-broken) vac_debug=(MKVM_DEBUG_TLB=1 MKVM_DEBUG_TLB_BREAK=1) ;;
+*) die "unknown --debug '$debug' (want tlb or tlb-broken)" ;;
+esac
+[ -z "$debug" ] || inst_kcflags="$inst_kcflags -DMKVM_DEBUG_TLB"
 
 # --source cur|newest|<Debian version>: a release in the kernel cache.
 if [ -n "$source" ] && [ ! -e "$source" ] && [ -f "$cache/kernel/$source/.complete-source" ]; then
@@ -215,12 +235,12 @@ mkvm_version=${MULTIKVM_VERSION:-$(sed -n "s/^ *version: *'\([^']*\)'.*/\1/p" "$
 
 # --- vac.ko -----------------------------------------------------------------
 if [ $build_vac -eq 1 ]; then
-	say "building vac.ko against $krel"
+	say "building vac.ko against $krel${debug:+ (debug: $debug)}"
 	# A fresh copy: a file removed from kmod/vac must not linger in the build.
 	rm -rf "$work/vac"
 	mkdir -p "$work/vac"
 	cp -a "$kmod/vac/." "$work/vac/"
-	run_make vac.ko M="$work/vac" MKVM_INCLUDE="$kmod/include" modules
+	run_make vac.ko M="$work/vac" MKVM_INCLUDE="$kmod/include" ${vac_debug[@]+"${vac_debug[@]}"} modules
 	strip --strip-debug -o "$out/vac.ko" "$work/vac/vac.ko"
 	vac_symvers=$work/vac/Module.symvers
 fi
@@ -267,9 +287,9 @@ for i in $instances; do
 	mv "$idir/arch/x86/kvm/mkvm-build.h.new" "$idir/arch/x86/kvm/mkvm-build.h"
 	cp "$work/compat/mkvm-compat-have.h" "$idir/arch/x86/kvm/mkvm-compat-have.h.new"
 	mv "$idir/arch/x86/kvm/mkvm-compat-have.h.new" "$idir/arch/x86/kvm/mkvm-compat-have.h"
-	say "building $name.ko: KVM $srcver ($src_debver)${hotfix_list:+ + $hotfix_list} against $krel$test_build"
+	say "building $name.ko: KVM $srcver ($src_debver)${hotfix_list:+ + $hotfix_list} against $krel$test_build${debug:+ (debug: $debug)}"
 	run_make "$name.ko (KVM $srcver)" M="$idir/arch/x86/kvm" KVM_VENDOR="$vendor" KVM_INSTANCE="$n" \
-		MKVM_INCLUDE="$kmod/include" \
+		MKVM_INCLUDE="$kmod/include" KCFLAGS="$inst_kcflags" \
 		KBUILD_EXTRA_SYMBOLS="$vac_symvers" modules
 	# Without debug info, as distributions install modules (the work
 	# directory keeps the full one for debugging).
@@ -282,5 +302,6 @@ for i in $instances; do
 	patches=${hotfix_list:-}
 	kernel=$krel
 	EOF
+	[ -z "$debug" ] || echo "debug=$debug" >>"$out/$name.build"
 done
 say "modules in $out: $(cd "$out" && ls ./*.ko 2>/dev/null | xargs -rn1 basename | paste -sd' ')"

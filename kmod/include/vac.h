@@ -265,4 +265,48 @@ DECLARE_PER_CPU(struct vmcs *, vac_current_vmcs);
 int vac_vmx_alloc_vpid(struct vac_instance *inst);
 void vac_vmx_free_vpid(int vpid);
 
+/* ---- debug builds: the TLB tag check ---------------------------------- */
+
+#ifdef MKVM_DEBUG_TLB
+#include <linux/jump_label.h>
+
+/*
+ * kmod/build.sh --debug tlb (the lab's build; never a production one):
+ * before each VMRUN / VM entry an instance tells vac which TLB tag (SVM
+ * ASID, VMX VPID) its guest runs with on this CPU, for which owner (a
+ * token per vCPU from vac_tlb_check_owner()) and whether this entry
+ * flushes; a VMX instance also reports each INVVPID/INVEPT it executes.
+ * vac WARNs when a tag passes from one vCPU to another on a CPU without a
+ * flush in between (kmod/vac/tlbcheck.c).  The calls are behind a static
+ * key that vac turns on at load (vac tlb_check=1, the default).
+ */
+enum vac_tlb_flush {
+	VAC_TLB_FLUSH_NONE,
+	VAC_TLB_FLUSH_TAG,	/* every entry of this tag on this CPU */
+	VAC_TLB_FLUSH_ALL,	/* every tag on this CPU */
+};
+
+DECLARE_STATIC_KEY_FALSE(vac_tlb_check_on);
+u64 vac_tlb_check_owner(struct vac_instance *inst);
+void __vac_tlb_check_run(u32 tag, u64 owner, enum vac_tlb_flush flush);
+void __vac_tlb_check_flush(u32 tag, enum vac_tlb_flush flush);
+
+/*
+ * Right before VMRUN / VM entry, interrupts off; right after a flush
+ * instruction, on the CPU that executed it.  Macros: the arguments (a
+ * VMREAD, say) are evaluated only when the check is on.
+ */
+#define vac_tlb_check_run(tag, owner, flush)				\
+do {									\
+	if (static_branch_unlikely(&vac_tlb_check_on))			\
+		__vac_tlb_check_run(tag, owner, flush);			\
+} while (0)
+
+#define vac_tlb_check_flush(tag, flush)					\
+do {									\
+	if (static_branch_unlikely(&vac_tlb_check_on))			\
+		__vac_tlb_check_flush(tag, flush);			\
+} while (0)
+#endif /* MKVM_DEBUG_TLB */
+
 #endif /* _VAC_H */

@@ -24,6 +24,12 @@
  * the lab whatever stops the emulated CPU).  SIGUSR1 prints the largest gap
  * since the last SIGUSR1 (a numbered window) and starts a new window.
  *
+ * With --msr MSR=V (repeatable) the guest itself writes V to MSR with
+ * WRMSR before each batch and must read it back with RDMSR (TSC_AUX, the
+ * SYSCALL MSRs: what KVM keeps loaded for a guest and the host must get
+ * back).  --long-mode runs the guest in 64-bit mode with EFER.SCE, as VMX
+ * KVM loads the SYSCALL MSRs only for such a guest.
+ *
  * Exit status: 0 pass, 1 a check failed, 2 usage or setup error.
  */
 #define _GNU_SOURCE
@@ -53,6 +59,16 @@
 #define TEST_PORT       0x10
 #define MSR_TSC_AUX     0xc0000103
 
+/* --msr: the guest's WRMSR/RDMSR program and where it reports */
+#define MSR_CODE_ADDR   0x1900
+#define MSR_PORT        0x12
+#define MAX_GUEST_MSRS  8
+
+/* --long-mode: identity-mapped page tables (one 2 MiB page) */
+#define PML4_ADDR       0x3000
+#define PDPT_ADDR       0x4000
+#define PD_ADDR         0x5000
+
 /*
  * Real-mode guest; on entry ecx = iterations, eax = 0, edx = TEST_PORT.
  *   0: 66 ef          out  dx, eax
@@ -69,6 +85,44 @@ static const uint8_t guest_code[] = {
 	0x66, 0x39, 0xc8,
 	0x75, 0xf3,
 	0xf4,
+};
+
+/*
+ * With --spin N (real mode): the guest counts N down between two OUTs, so
+ * that it spends its time in guest mode (a host timer interrupt then
+ * mostly arrives while it runs: perf's guest callbacks).
+ *   0: 66 ef          out  dx, eax
+ *   2: 66 a3 00 20    mov  [0x2000], eax
+ *   6: 66 bb N        mov  ebx, N
+ *  12: 66 4b          dec  ebx
+ *  14: 75 fc          jnz  12
+ *  16: 66 40          inc  eax
+ *  18: 66 39 c8       cmp  eax, ecx
+ *  21: 75 e9          jne  0
+ *  23: f4             hlt
+ */
+static uint8_t guest_spin_code[] = {
+	0x66, 0xef,
+	0x66, 0xa3, DATA_ADDR & 0xff, DATA_ADDR >> 8,
+	0x66, 0xbb, 0, 0, 0, 0,
+	0x66, 0x4b,
+	0x75, 0xfc,
+	0x66, 0x40,
+	0x66, 0x39, 0xc8,
+	0x75, 0xe9,
+	0xf4,
+};
+#define SPIN_IMM	8	/* offset of N in guest_spin_code */
+
+/* The same in 64-bit mode (--long-mode). */
+static const uint8_t guest_code64[] = {
+	0xef,					/* out  dx, eax */
+	0x89, 0x04, 0x25, DATA_ADDR & 0xff, DATA_ADDR >> 8, 0, 0,
+						/* mov  [0x2000], eax */
+	0xff, 0xc0,				/* inc  eax */
+	0x39, 0xc8,				/* cmp  eax, ecx */
+	0x75, 0xf2,				/* jne  0 */
+	0xf4,					/* hlt */
 };
 
 /*
@@ -135,10 +189,27 @@ static const uint8_t guest_gap_code[] = {
 	0xf4,
 };
 
+/* The same in 64-bit mode. */
+static const uint8_t guest_tsc_aux_code64[] = {
+	0x0f, 0x01, 0xf9,			/* rdtscp */
+	0x89, 0xc8,				/* mov  eax, ecx */
+	0x66, 0xba, TSC_AUX_PORT, 0x00,		/* mov  dx, TSC_AUX_PORT */
+	0xef,					/* out  dx, eax */
+	0xf4,					/* hlt */
+};
+
 static const char *dev_path = "/dev/kvm";
 static const char *prog = "kvmtest";
 static bool tsc_aux_test;
 static uint32_t guest_tsc_aux;
+static bool long_mode;
+static uint32_t spin;
+
+static struct {
+	uint32_t index;
+	uint64_t value;
+} guest_msrs[MAX_GUEST_MSRS];
+static int nr_guest_msrs;
 
 struct vm {
 	int kvm_fd;
@@ -208,17 +279,13 @@ static void check_host_tsc_aux(const char *when)
 		     cpu, aux, when, (node << 12) | cpu);
 }
 
-/* The host's CPUID (RDTSCP, RDPID) and the TSC_AUX value for the guest. */
-static void vcpu_set_tsc_aux(struct vm *vm)
+/* The host's CPUID: RDTSCP, RDPID, long mode, SYSCALL are the guest's. */
+static void vcpu_set_cpuid(struct vm *vm)
 {
 	struct {
 		struct kvm_cpuid2 h;
 		struct kvm_cpuid_entry2 e[256];
 	} cpuid;
-	struct {
-		struct kvm_msrs h;
-		struct kvm_msr_entry e[1];
-	} msrs;
 
 	memset(&cpuid, 0, sizeof(cpuid));
 	cpuid.h.nent = 256;
@@ -226,6 +293,15 @@ static void vcpu_set_tsc_aux(struct vm *vm)
 		fail(1, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
 	if (ioctl(vm->vcpu_fd, KVM_SET_CPUID2, &cpuid) < 0)
 		fail(1, "KVM_SET_CPUID2: %s", strerror(errno));
+}
+
+/* The TSC_AUX value for the guest. */
+static void vcpu_set_tsc_aux(struct vm *vm)
+{
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e[1];
+	} msrs;
 
 	memset(&msrs, 0, sizeof(msrs));
 	msrs.h.nmsrs = 1;
@@ -239,6 +315,91 @@ static void vcpu_set_tsc_aux(struct vm *vm)
 	    msrs.e[0].data != guest_tsc_aux)
 		fail(1, "the guest's TSC_AUX reads %#llx, set %#x",
 		     (unsigned long long)msrs.e[0].data, guest_tsc_aux);
+}
+
+/* --long-mode: PML4 -> PDPT -> PD, the first 2 MiB identity-mapped. */
+static void setup_page_tables(uint8_t *mem)
+{
+	uint64_t e;
+
+	e = PDPT_ADDR | 3;		/* present, writable */
+	memcpy(mem + PML4_ADDR, &e, 8);
+	e = PD_ADDR | 3;
+	memcpy(mem + PDPT_ADDR, &e, 8);
+	e = 0 | 0x83;			/* present, writable, 2 MiB page */
+	memcpy(mem + PD_ADDR, &e, 8);
+}
+
+/* A small assembler for the --msr program, real mode or 64-bit. */
+struct code {
+	uint8_t *p;
+	size_t n;
+};
+
+static void emit(struct code *c, uint8_t b)
+{
+	c->p[c->n++] = b;
+}
+
+static void emit_imm(struct code *c, uint32_t v, int bytes)
+{
+	while (bytes--) {
+		emit(c, v & 0xff);
+		v >>= 8;
+	}
+}
+
+/* 32-bit operand size: a 0x66 prefix in real mode */
+static void op32(struct code *c)
+{
+	if (!long_mode)
+		emit(c, 0x66);
+}
+
+/* mov r32, imm32 (r: 0 eax, 1 ecx, 2 edx, 3 ebx) */
+static void mov_imm(struct code *c, int r, uint32_t v)
+{
+	op32(c);
+	emit(c, 0xb8 + r);
+	emit_imm(c, v, 4);
+}
+
+/*
+ * For each MSR: WRMSR its value.  Then for each: RDMSR and report edx:eax
+ * as two OUTs (low, high) to MSR_PORT.  Then HLT.
+ */
+static void emit_msr_code(uint8_t *mem)
+{
+	struct code c = { mem, 0 };
+	int i;
+
+	for (i = 0; i < nr_guest_msrs; i++) {
+		mov_imm(&c, 1, guest_msrs[i].index);
+		mov_imm(&c, 0, (uint32_t)guest_msrs[i].value);
+		mov_imm(&c, 2, guest_msrs[i].value >> 32);
+		emit(&c, 0x0f);			/* wrmsr */
+		emit(&c, 0x30);
+	}
+	for (i = 0; i < nr_guest_msrs; i++) {
+		mov_imm(&c, 1, guest_msrs[i].index);
+		emit(&c, 0x0f);			/* rdmsr */
+		emit(&c, 0x32);
+		op32(&c);			/* mov ebx, edx */
+		emit(&c, 0x89);
+		emit(&c, 0xd3);
+		if (long_mode)			/* mov dx, MSR_PORT */
+			emit(&c, 0x66);
+		emit(&c, 0xba);
+		emit_imm(&c, MSR_PORT, 2);
+		op32(&c);			/* out dx, eax */
+		emit(&c, 0xef);
+		op32(&c);			/* mov eax, ebx */
+		emit(&c, 0x89);
+		emit(&c, 0xd8);
+		op32(&c);			/* out dx, eax */
+		emit(&c, 0xef);
+	}
+	emit(&c, 0xf4);				/* hlt */
 }
 
 static void vm_open(struct vm *vm)
@@ -269,9 +430,24 @@ static void vm_open(struct vm *vm)
 		       MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (vm->mem == MAP_FAILED)
 		fail(2, "mmap guest memory: %s", strerror(errno));
-	memcpy(vm->mem + CODE_ADDR, guest_code, sizeof(guest_code));
-	memcpy(vm->mem + TSC_AUX_ADDR, guest_tsc_aux_code,
-	       sizeof(guest_tsc_aux_code));
+	if (long_mode) {
+		memcpy(vm->mem + CODE_ADDR, guest_code64, sizeof(guest_code64));
+		memcpy(vm->mem + TSC_AUX_ADDR, guest_tsc_aux_code64,
+		       sizeof(guest_tsc_aux_code64));
+		setup_page_tables(vm->mem);
+	} else {
+		if (spin) {
+			memcpy(guest_spin_code + SPIN_IMM, &spin, 4);
+			memcpy(vm->mem + CODE_ADDR, guest_spin_code,
+			       sizeof(guest_spin_code));
+		} else {
+			memcpy(vm->mem + CODE_ADDR, guest_code, sizeof(guest_code));
+		}
+		memcpy(vm->mem + TSC_AUX_ADDR, guest_tsc_aux_code,
+		       sizeof(guest_tsc_aux_code));
+	}
+	if (nr_guest_msrs)
+		emit_msr_code(vm->mem + MSR_CODE_ADDR);
 	memcpy(vm->mem + GAP_ADDR, guest_gap_code, sizeof(guest_gap_code));
 
 	memset(&region, 0, sizeof(region));
@@ -295,6 +471,8 @@ static void vm_open(struct vm *vm)
 	if (vm->run == MAP_FAILED)
 		fail(1, "mmap kvm_run: %s", strerror(errno));
 
+	if (tsc_aux_test || long_mode || nr_guest_msrs)
+		vcpu_set_cpuid(vm);
 	if (tsc_aux_test)
 		vcpu_set_tsc_aux(vm);
 }
@@ -307,10 +485,31 @@ static void vcpu_reset(struct vm *vm, uint64_t rip, uint32_t iterations,
 
 	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
 		fail(1, "KVM_GET_SREGS: %s", strerror(errno));
-	sregs.cs.base = 0;
-	sregs.cs.selector = 0;
-	sregs.ds.base = 0;
-	sregs.ds.selector = 0;
+	if (long_mode) {
+		struct kvm_segment seg = {
+			.base = 0, .limit = 0xffffffff, .present = 1, .s = 1,
+			.g = 1,
+		};
+
+		seg.type = 0xb;			/* code, execute/read, accessed */
+		seg.selector = 0x8;
+		seg.l = 1;
+		sregs.cs = seg;
+		seg.type = 0x3;			/* data, read/write, accessed */
+		seg.selector = 0x10;
+		seg.l = 0;
+		seg.db = 1;
+		sregs.ds = sregs.es = sregs.ss = sregs.fs = sregs.gs = seg;
+		sregs.cr3 = PML4_ADDR;
+		sregs.cr4 = 0x20;		/* PAE */
+		sregs.cr0 = 0x80050033;		/* PG WP NE ET MP PE */
+		sregs.efer = 0x501;		/* LMA LME SCE */
+	} else {
+		sregs.cs.base = 0;
+		sregs.cs.selector = 0;
+		sregs.ds.base = 0;
+		sregs.ds.selector = 0;
+	}
 	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
 		fail(1, "KVM_SET_SREGS: %s", strerror(errno));
 
@@ -359,6 +558,38 @@ static void check_guest_tsc_aux(struct vm *vm)
 		     run->exit_reason);
 }
 
+/* The guest writes its MSRs and must read its own values back. */
+static void check_guest_msrs(struct vm *vm)
+{
+	struct kvm_run *run = vm->run;
+	uint32_t val, half[2];
+	int i, h;
+
+	vcpu_reset(vm, MSR_CODE_ADDR, 0, 0);
+	for (i = 0; i < nr_guest_msrs; i++) {
+		for (h = 0; h < 2; h++) {
+			vcpu_run(vm);
+			if (run->exit_reason != KVM_EXIT_IO ||
+			    run->io.direction != KVM_EXIT_IO_OUT ||
+			    run->io.port != MSR_PORT || run->io.size != 4)
+				fail(1, "WRMSR/RDMSR of MSR %#x in the guest: exit reason %u (port %#x), expected an OUT to port %#x",
+				     guest_msrs[i].index, run->exit_reason,
+				     run->exit_reason == KVM_EXIT_IO ? run->io.port : 0,
+				     MSR_PORT);
+			memcpy(&val, (uint8_t *)run + run->io.data_offset, 4);
+			half[h] = val;
+		}
+		if ((half[0] | (uint64_t)half[1] << 32) != guest_msrs[i].value)
+			fail(1, "the guest read MSR %#x as %#" PRIx64 ", it wrote %#" PRIx64,
+			     guest_msrs[i].index,
+			     half[0] | (uint64_t)half[1] << 32, guest_msrs[i].value);
+	}
+	vcpu_run(vm);
+	if (run->exit_reason != KVM_EXIT_HLT)
+		fail(1, "the guest's MSR program: exit reason %u, expected HLT",
+		     run->exit_reason);
+}
+
 /* Run one batch; every exit is checked.  Returns the number of exits. */
 static uint64_t run_batch(struct vm *vm, uint32_t iterations)
 {
@@ -366,7 +597,11 @@ static uint64_t run_batch(struct vm *vm, uint32_t iterations)
 	uint32_t expect = 0, val, mem;
 	struct kvm_regs regs;
 	uint64_t exits = 0;
+	size_t code_size = long_mode ? sizeof(guest_code64) :
+			   spin ? sizeof(guest_spin_code) : sizeof(guest_code);
 
+	if (nr_guest_msrs)
+		check_guest_msrs(vm);
 	if (tsc_aux_test)
 		check_guest_tsc_aux(vm);
 	vcpu_reset(vm, CODE_ADDR, iterations, TEST_PORT);
@@ -401,10 +636,9 @@ static uint64_t run_batch(struct vm *vm, uint32_t iterations)
 		     iterations);
 	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
 		fail(1, "KVM_GET_REGS: %s", strerror(errno));
-	if ((uint32_t)regs.rax != iterations || regs.rip != CODE_ADDR + sizeof(guest_code))
+	if ((uint32_t)regs.rax != iterations || regs.rip != CODE_ADDR + code_size)
 		fail(1, "final state eax=%#llx rip=%#llx, expected eax=%#x rip=%#zx",
-		     regs.rax, regs.rip, iterations,
-		     CODE_ADDR + sizeof(guest_code));
+		     regs.rax, regs.rip, iterations, CODE_ADDR + code_size);
 	memcpy(&mem, vm->mem + DATA_ADDR, 4);
 	if (mem != iterations - 1)
 		fail(1, "final guest memory %u, expected %u", mem, iterations - 1);
@@ -499,10 +733,18 @@ static void usage(FILE *f)
 		"                     per batch, default 1000000) and keep the largest\n"
 		"                     gap between two reads; SIGUSR1 prints the largest\n"
 		"                     gap since the previous SIGUSR1 (\"gap window N\")\n"
+		"  -m, --msr MSR=V    the guest writes V to MSR (WRMSR) before each batch\n"
+		"                     and must read V back (RDMSR); repeatable, up to %d;\n"
+		"                     gives the guest the host's CPUID\n"
+		"  -l, --long-mode    run the guest in 64-bit mode with EFER.SCE (VMX\n"
+		"                     KVM loads the SYSCALL MSRs only for such a guest)\n"
+		"  -s, --spin N       the guest counts N down between two exits (real\n"
+		"                     mode; its loop is at guest address 0x1000-0x1017)\n"
 		"  -q, --quiet        print only failures\n"
 		"  -x, --check-extension CAP\n"
 		"                     print what KVM_CHECK_EXTENSION says of capability\n"
-		"                     number CAP on the device, and exit\n", prog);
+		"                     number CAP on the device, and exit\n", prog,
+		MAX_GUEST_MSRS);
 }
 
 /* A number of exits (a batch: 2..2^31-1) for option OPT; -1 if bad. */
@@ -538,6 +780,9 @@ int main(int argc, char **argv)
 		{ "tsc-aux", required_argument, NULL, 'a' },
 		{ "host-tsc-aux", no_argument, NULL, 'A' },
 		{ "gaps", no_argument, NULL, 'g' },
+		{ "msr", required_argument, NULL, 'm' },
+		{ "long-mode", no_argument, NULL, 'l' },
+		{ "spin", required_argument, NULL, 's' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "check-extension", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
@@ -552,7 +797,7 @@ int main(int argc, char **argv)
 	struct vm vm;
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "n:t:w:c:p:H:a:Agqx:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:t:w:c:p:H:a:Agm:ls:qx:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (count_arg("--exits", optarg, &n) < 0)
@@ -602,6 +847,35 @@ int main(int argc, char **argv)
 		case 'g':
 			gap_mode = true;
 			break;
+		case 'm':
+			if (nr_guest_msrs == MAX_GUEST_MSRS) {
+				fprintf(stderr, "%s: at most %d --msr\n", prog, MAX_GUEST_MSRS);
+				return 2;
+			}
+			errno = 0;
+			guest_msrs[nr_guest_msrs].index = strtoul(optarg, &end, 0);
+			if (errno || *end != '=') {
+				fprintf(stderr, "%s: --msr wants MSR=VALUE (e.g. 0xc0000081=0x1b001000000000)\n", prog);
+				return 2;
+			}
+			guest_msrs[nr_guest_msrs].value = strtoull(end + 1, &end, 0);
+			if (errno || *end) {
+				fprintf(stderr, "%s: --msr wants MSR=VALUE (e.g. 0xc0000081=0x1b001000000000)\n", prog);
+				return 2;
+			}
+			nr_guest_msrs++;
+			break;
+		case 'l':
+			long_mode = true;
+			break;
+		case 's':
+			errno = 0;
+			spin = strtoul(optarg, &end, 0);
+			if (errno || *end || spin == 0) {
+				fprintf(stderr, "%s: --spin wants a count 1..4294967295\n", prog);
+				return 2;
+			}
+			break;
 		case 'q':
 			quiet = true;
 			break;
@@ -621,14 +895,19 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (spin && long_mode) {
+		fprintf(stderr, "%s: --spin runs in real mode only, not with --long-mode\n", prog);
+		return 2;
+	}
 	if (optind < argc)
 		dev_path = argv[optind++];
 	if (optind < argc) {
 		usage(stderr);
 		return 2;
 	}
-	if (gap_mode && (tsc_aux_test || host_tsc_aux_only || warmup || progress > 0)) {
-		fprintf(stderr, "%s: --gaps runs its own guest: no --tsc-aux, --host-tsc-aux, --warmup or --progress\n", prog);
+	if (gap_mode && (tsc_aux_test || host_tsc_aux_only || warmup || progress > 0 ||
+			 nr_guest_msrs || long_mode || spin)) {
+		fprintf(stderr, "%s: --gaps runs its own guest: no --tsc-aux, --host-tsc-aux, --warmup, --progress, --msr, --long-mode or --spin\n", prog);
 		return 2;
 	}
 	if (gap_mode && !n_set)

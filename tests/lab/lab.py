@@ -21,7 +21,8 @@ Verdicts:
 
 Exit status: 0 PASS, 1 FAIL, 2 CRASH, 3 TIMEOUT, 4 harness error.  With
 --expect VERDICT the exit status is 0 when that verdict was reached (used to
-prove that failures are caught) and 1 otherwise.
+prove that failures are caught) and 1 otherwise; --expect-log REGEX further
+requires a console line matching REGEX (the failure must be the one meant).
 
 A scenario is a busybox sh script (tests/lab/scenarios/*.sh) whose header
 lines configure the run:
@@ -207,7 +208,11 @@ def build_initramfs(work, scenario, conf, args, kroot, release, machine="qemu",
 
     # modules
     idx = ModuleIndex(kroot, release)
-    wanted = list(conf.get("modules", [])) + list(args.module or [])
+    # A module given by path with --module replaces the scenario's module
+    # of the same name (e.g. a vac.ko built otherwise).
+    given = {norm(os.path.basename(m).split(".ko")[0]) for m in args.module or []}
+    wanted = [m for m in conf.get("modules", []) if norm(m) not in given] + \
+        list(args.module or [])
     if conf.get("hostroot", ["no"])[0] == "yes":
         wanted += HOSTROOT_MODULES
     stock = [m for m in wanted if norm(m) in idx.path]
@@ -660,7 +665,11 @@ def main():
     ap.add_argument("--quiet", action="store_true", help="do not echo scenario output")
     ap.add_argument("--expect", choices=list(VERDICT_CODES),
                     help="succeed only if this verdict is reached")
+    ap.add_argument("--expect-log", default=None, metavar="REGEX",
+                    help="with --expect: and only if a console line matches REGEX")
     args = ap.parse_args()
+    if args.expect_log and not args.expect:
+        ap.error("--expect-log needs --expect")
     args.kmod_dir = args.kmod_dir or os.path.join(args.build_dir, "kmod")
     args.log_dir = args.log_dir or os.path.join(args.build_dir, "lab-logs")
     args.work_dir = args.work_dir or args.build_dir
@@ -671,11 +680,20 @@ def main():
         print(f"lab: error: {e}", file=sys.stderr)
         return 4
     if args.expect:
-        if verdict == args.expect:
-            log(f"expected verdict {args.expect} reached")
-            return 0
-        log(f"expected verdict {args.expect}, got {verdict}")
-        return 1
+        if verdict != args.expect:
+            log(f"expected verdict {args.expect}, got {verdict}")
+            return 1
+        if args.expect_log:
+            name = os.path.splitext(os.path.basename(args.scenario))[0]
+            with open(os.path.join(args.log_dir, f"{name}.log"), errors="replace") as f:
+                hit = next((l.strip() for l in f if re.search(args.expect_log, l)), None)
+            if hit is None:
+                log(f"verdict {verdict} as expected, but no console line matches "
+                    f"'{args.expect_log}': it failed for another reason")
+                return 1
+            log(f"expected line: {hit}")
+        log(f"expected verdict {args.expect} reached")
+        return 0
     return VERDICT_CODES[verdict]
 
 

@@ -155,3 +155,17 @@ lab_vm_report() {
 	grep -m 8 kvm_exit $tr/trace
 	echo >$tr/trace
 }
+
+# lab_tlb_check_clean: vac's TLB tag check (debug builds, docs/lab.md) saw
+# the guests' entries and no tag passing between vCPUs without a flush
+# (which was a WARN already); says so when vac is not a debug build.
+lab_tlb_check_clean() {
+	local t=/sys/kernel/debug/vac/tlb_check
+	if [ ! -r $t ]; then
+		echo "vac has no TLB tag check (not a debug build: -Dkmod_debug_tlb=false)"
+		return 0
+	fi
+	echo "vac's TLB tag check: $(tr '\n' ' ' <$t)"
+	check "vac's TLB tag check saw the guests' entries" test "$(sed -n 's/^runs //p' $t)" -gt 1000
+	check "...and no tag passed between vCPUs without a flush" test "$(sed -n 's/^violations //p' $t)" = 0
+}

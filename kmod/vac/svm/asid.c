@@ -10,9 +10,14 @@
  * instance (stock KVM twice) it would.
  *
  * asid_debug=1 records who got which ASID, for the debugfs view
- * /sys/kernel/debug/vac/asids that the lab's tests sample.
+ * /sys/kernel/debug/vac/asids that the lab's tests sample.  Debug builds
+ * (kmod/build.sh --debug tlb) check every VMRUN's ASID independently
+ * (tlbcheck.c) and can narrow the range (asid_max=N) so that generations
+ * wrap often; --debug tlb-broken leaves out the flush on a wrap, to prove
+ * that the check fires.
  */
 #include "svm/svm.h"
+#include "tlbcheck.h"
 
 #include <linux/debugfs.h>
 #include <linux/hash.h>
@@ -37,6 +42,22 @@ MODULE_PARM_DESC(asid_debug, "record ASID owners for /sys/kernel/debug/vac/asids
 static u64 **vac_asid_owner;	/* [cpu][asid] */
 static u32 vac_asid_track;
 
+#ifdef MKVM_DEBUG_TLB
+static unsigned int asid_max;
+module_param(asid_max, uint, 0444);
+MODULE_PARM_DESC(asid_max, "debug build: hand out ASIDs 1..N only (0: all), so that generations wrap often");
+#endif
+
+/* The highest ASID to hand out on a CPU whose hardware has @hw_max. */
+u32 vac_svm_asid_limit(u32 hw_max)
+{
+#ifdef MKVM_DEBUG_TLB
+	if (asid_max && asid_max < hw_max)
+		return asid_max;
+#endif
+	return hw_max;
+}
+
 u32 vac_svm_new_asid(u64 *generation, struct vac_instance *inst,
 		     const void *vm)
 {
@@ -46,7 +67,10 @@ u32 vac_svm_new_asid(u64 *generation, struct vac_instance *inst,
 	if (sd->next_asid > sd->max_asid) {
 		++sd->asid_generation;
 		sd->next_asid = sd->min_asid;
+#ifndef MKVM_DEBUG_TLB_BREAK
 		sd->flush_all_asids = true;
+#endif
+		vac_tlb_check_asid_wrap();
 	}
 	*generation = sd->asid_generation;
 	asid = sd->next_asid++;

@@ -5,6 +5,7 @@
  * emergency disable.  The ASID allocator is in asid.c.
  */
 #include "svm/svm.h"
+#include "tlbcheck.h"
 
 #include <linux/module.h>
 #include <linux/gfp.h>
@@ -60,7 +61,7 @@ static int vac_svm_enable_cpu(void)
 	 * ASID whose TLB entries survived while SVM was off.
 	 */
 	sd->asid_generation++;
-	sd->max_asid = cpuid_ebx(SVM_CPUID_FUNC) - 1;
+	sd->max_asid = vac_svm_asid_limit(cpuid_ebx(SVM_CPUID_FUNC) - 1);
 	sd->next_asid = sd->max_asid + 1;
 	sd->min_asid = 1;		/* SEV ASIDs are not handed out */
 
@@ -177,14 +178,30 @@ static int vac_svm_init(void)
 	}
 	r = vac_svm_asid_init();
 	if (r)
-		vac_svm_free_save_areas();
+		goto err_asid;
+	r = vac_tlb_check_init(cpuid_ebx(SVM_CPUID_FUNC), "ASID");
+	if (r)
+		goto err_check;
+	return 0;
+
+err_check:
+	vac_svm_asid_exit();
+err_asid:
+	vac_svm_free_save_areas();
 	return r;
 }
 
 static void vac_svm_exit(void)
 {
+	vac_tlb_check_exit();
 	vac_svm_asid_exit();
 	vac_svm_free_save_areas();
+}
+
+static void vac_svm_debugfs_init(struct dentry *dir)
+{
+	vac_svm_asid_debugfs_init(dir);
+	vac_tlb_check_debugfs_init(dir);
 }
 
 struct vac_vendor_ops vac_svm_ops = {
@@ -196,5 +213,5 @@ struct vac_vendor_ops vac_svm_ops = {
 	.enable_cpu = vac_svm_enable_cpu,
 	.disable_cpu = vac_svm_disable_cpu,
 	.emergency_disable_cpu = vac_svm_emergency_disable_cpu,
-	.debugfs_init = vac_svm_asid_debugfs_init,
+	.debugfs_init = vac_svm_debugfs_init,
 };

@@ -9,5 +9,6 @@ struct dentry;
 int vac_svm_asid_init(void);
 void vac_svm_asid_exit(void);
 void vac_svm_asid_debugfs_init(struct dentry *dir);
+u32 vac_svm_asid_limit(u32 hw_max);
 
 #endif

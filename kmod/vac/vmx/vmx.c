@@ -10,6 +10,7 @@
  * emergency callback.
  */
 #include "common.h"
+#include "tlbcheck.h"
 
 #include <linux/debugfs.h>
 #include <linux/gfp.h>
@@ -118,7 +119,11 @@ int vac_vmx_alloc_vpid(struct vac_instance *inst)
 	spin_lock(&vac_vpid_lock);
 	vpid = find_first_zero_bit(vac_vpid_bitmap, VAC_VMX_NR_VPIDS);
 	if (vpid < VAC_VMX_NR_VPIDS) {
+#ifndef MKVM_DEBUG_TLB_BREAK
 		__set_bit(vpid, vac_vpid_bitmap);
+#else
+		/* broken on purpose: the next vCPU gets this VPID too */
+#endif
 		vac_vpid_owner[vpid] = inst->id;
 	} else {
 		vpid = 0;
@@ -152,22 +157,39 @@ static int vac_vpids_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(vac_vpids);
 
-static void vac_vmx_debugfs_init(struct dentry *dir)
-{
-	debugfs_create_file("vpids", 0400, dir, NULL, &vac_vpids_fops);
-}
-
 /* -- posted-interrupt wakeup: one vector, every instance's blocked vCPUs -- */
+
+/* how often the vector came, and how many instance handlers it ran */
+static atomic64_t vac_pi_wakeups, vac_pi_handler_calls;
 
 static void vac_pi_wakeup(void)
 {
 	struct vac_instance *inst;
 
+	atomic64_inc(&vac_pi_wakeups);
 	rcu_read_lock();
 	list_for_each_entry_rcu(inst, &vac_instances, node)
-		if (inst->pi_wakeup)
+		if (inst->pi_wakeup) {
 			inst->pi_wakeup();
+			atomic64_inc(&vac_pi_handler_calls);
+		}
 	rcu_read_unlock();
+}
+
+static int vac_pi_wakeup_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "wakeups %lld\nhandler_calls %lld\n",
+		   (long long)atomic64_read(&vac_pi_wakeups),
+		   (long long)atomic64_read(&vac_pi_handler_calls));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vac_pi_wakeup);
+
+static void vac_vmx_debugfs_init(struct dentry *dir)
+{
+	debugfs_create_file("vpids", 0400, dir, NULL, &vac_vpids_fops);
+	debugfs_create_file("pi_wakeup", 0400, dir, NULL, &vac_pi_wakeup_fops);
+	vac_tlb_check_debugfs_init(dir);
 }
 
 /* -- load/unload ------------------------------------------------------------ */
@@ -212,6 +234,8 @@ static int vac_vmx_init(void)
 		region[0] = (u32)basic & 0x7fffffff;
 		per_cpu(vac_vmxon_region, cpu) = region;
 	}
+	if (vac_tlb_check_init(VAC_VMX_NR_VPIDS, "VPID"))
+		goto nomem;
 	kvm_set_posted_intr_wakeup_handler(vac_pi_wakeup);
 	return 0;
 nomem:
@@ -222,6 +246,7 @@ nomem:
 static void vac_vmx_exit(void)
 {
 	kvm_set_posted_intr_wakeup_handler(NULL);
+	vac_tlb_check_exit();
 	vac_vmx_free();
 }
 

@@ -65,5 +65,7 @@ run 0 0 same-cpu
 step "guests spread over CPU 0 and CPU 1"
 run 0 1 spread
 
+# vac checks every guest entry's ASID (debug builds, docs/lab.md)
+lab_tlb_check_clean
 check "no VM is left" test "$(cat /sys/kernel/vac/instances/1/vms)$(cat /sys/kernel/vac/instances/2/vms)" = 00
 rmmod kvm_amd_1 kvm_amd_2 vac

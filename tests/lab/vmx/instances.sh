@@ -74,6 +74,9 @@ check "no VPID was held by both instances" \
 	     END { exit bad != 0 }' /tmp/vpids
 check "VPIDs are returned when the VMs are gone" sh -c "! grep -q vpid= $P"
 
+# vac checks every guest entry's VPID (debug builds, docs/lab.md)
+lab_tlb_check_clean
+
 step "remove and reload kvm_intel_1 20 times under a running kvm_intel_2 guest"
 kvmtest -n 500 -t 100000 -p 2 -c 0 /dev/kvm2 >/tmp/long 2>&1 &
 guest=$!

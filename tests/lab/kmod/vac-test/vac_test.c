@@ -17,11 +17,18 @@
  *	another MSR list loaded earlier would (the slots stay when this
  *	module is removed), log each slot or refusal (up to the first
  *	-ENOSPC, after which an instance asks no more), and load.
+ * pi_wakeup=N
+ *	send the posted-interrupt wakeup vector to every CPU N times (VMX:
+ *	vac holds the kernel's one handler slot and runs every instance's
+ *	handler), and load.
  */
 #include <linux/bug.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/smp.h>
 #include <linux/string.h>
+#include <asm/apic.h>
+#include <asm/irq_vectors.h>
 #include <vac.h>
 
 static char *call = "";
@@ -37,6 +44,15 @@ static unsigned int uret[24];
 static int nr_uret;
 module_param_array(uret, uint, &nr_uret, 0444);
 MODULE_PARM_DESC(uret, "user-return MSRs to take slots for");
+static unsigned int pi_wakeup;
+module_param(pi_wakeup, uint, 0444);
+MODULE_PARM_DESC(pi_wakeup, "send the posted-interrupt wakeup vector to every CPU this many times");
+
+static void vac_test_pi_wakeup(void *unused)
+{
+	/* taken when this CPU enables interrupts again */
+	__apic_send_IPI_self(POSTED_INTR_WAKEUP_VECTOR);
+}
 
 #define POISON	0xa5
 
@@ -51,6 +67,14 @@ static int __init vac_test_init(void)
 {
 	struct vac_instance *inst = (struct vac_instance *)fake;
 	int i, r;
+
+	if (pi_wakeup) {
+		for (i = 0; i < pi_wakeup; i++)
+			on_each_cpu(vac_test_pi_wakeup, NULL, 1);
+		pr_info("vac_test: sent the posted-interrupt wakeup vector to every CPU %u times\n",
+			pi_wakeup);
+		return 0;
+	}
 
 	if (nr_uret) {
 		for (i = 0; i < nr_uret; i++) {
