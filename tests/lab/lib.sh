@@ -155,3 +155,12 @@ lab_vm_report() {
 	grep -m 8 kvm_exit $tr/trace
 	echo >$tr/trace
 }
+
+# lab_powerbutton_in SECONDS: the harness presses the ACPI power button
+# SECONDS s from now (QEMU with `# lab: powerbutton=yes`, which sets
+# LAB_POWERBUTTON=yes; needs the button module), e.g. to wake the lab from
+# s2idle, which QEMU's RTC alarm cannot (it only wakes a machine in S3).
+lab_powerbutton_in() {
+	[ "$LAB_POWERBUTTON" = yes ] || die "lab_powerbutton_in: the scenario needs '# lab: powerbutton=yes' (QEMU only)"
+	echo "$LAB_MARKER: POWERBUTTON $1"
+}
