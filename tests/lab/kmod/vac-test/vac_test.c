@@ -15,11 +15,21 @@
  *	another MSR list loaded earlier would (the slots stay when this
  *	module is removed), log each slot or refusal (up to the first
  *	-ENOSPC, after which an instance asks no more), and load.
+ * fail_cpu=N
+ *	be a real instance (this build's ABI) that has vac enable
+ *	virtualization, unregistered (as an instance with enable_virt_at_load
+ *	does before it registers), whose own per-CPU enable fails on CPU N
+ *	(tests/lab/kmod/hotplug.sh: CPU N must then not come online).  Its
+ *	per-CPU enables and disables must pair up (a WARN at unload if not);
+ *	/sys/module/vac_test/parameters/{enabled,refused} count them.
  */
+#include <linux/atomic.h>
 #include <linux/bug.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/smp.h>
 #include <linux/string.h>
+#include <linux/sysfs.h>
 #include <vac.h>
 
 static char *call = "";
@@ -35,6 +45,56 @@ static unsigned int uret[24];
 static int nr_uret;
 module_param_array(uret, uint, &nr_uret, 0444);
 MODULE_PARM_DESC(uret, "user-return MSRs to take slots for");
+static int fail_cpu = -1;
+module_param(fail_cpu, int, 0444);
+MODULE_PARM_DESC(fail_cpu, "be an instance whose per-CPU enable fails on this CPU");
+static DEFINE_PER_CPU(bool, test_cpu_on);
+static atomic_t refused = ATOMIC_INIT(0);
+static struct vac_instance test_inst;
+
+static int test_enabled(void)
+{
+	int cpu, n = 0;
+
+	for_each_possible_cpu(cpu)
+		n += per_cpu(test_cpu_on, cpu);
+	return n;
+}
+
+static int get_enabled(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", test_enabled());
+}
+
+static int get_refused(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&refused));
+}
+
+static const struct kernel_param_ops enabled_ops = { .get = get_enabled };
+static const struct kernel_param_ops refused_ops = { .get = get_refused };
+module_param_cb(enabled, &enabled_ops, NULL, 0444);
+MODULE_PARM_DESC(enabled, "CPUs the fail_cpu instance is enabled on now");
+module_param_cb(refused, &refused_ops, NULL, 0444);
+MODULE_PARM_DESC(refused, "per-CPU enables the fail_cpu instance refused");
+
+/* vac calls these on the CPU concerned, interrupts off */
+static int test_enable_cpu(void)
+{
+	if (smp_processor_id() == fail_cpu) {
+		atomic_inc(&refused);
+		return -EIO;
+	}
+	WARN_ON_ONCE(__this_cpu_read(test_cpu_on));
+	__this_cpu_write(test_cpu_on, true);
+	return 0;
+}
+
+static void test_disable_cpu(void)
+{
+	WARN_ON_ONCE(!__this_cpu_read(test_cpu_on));
+	__this_cpu_write(test_cpu_on, false);
+}
 
 #define POISON	0xa5
 
@@ -49,6 +109,17 @@ static int __init vac_test_init(void)
 {
 	struct vac_instance *inst = (struct vac_instance *)fake;
 	int i, r;
+
+	if (fail_cpu >= 0) {
+		test_inst.id = VAC_MAX_ID;
+		test_inst.owner = THIS_MODULE;
+		test_inst.enable_cpu = test_enable_cpu;
+		test_inst.disable_cpu = test_disable_cpu;
+		r = vac_enable_virtualization(&test_inst);
+		pr_info("vac_test: an instance failing on CPU%d: vac enabled it on %d CPUs (%d)\n",
+			fail_cpu, test_enabled(), r);
+		return r;
+	}
 
 	if (nr_uret) {
 		for (i = 0; i < nr_uret; i++) {
@@ -94,6 +165,11 @@ static int __init vac_test_init(void)
 
 static void __exit vac_test_exit(void)
 {
+	if (fail_cpu < 0)
+		return;
+	vac_disable_virtualization(&test_inst);
+	WARN(test_enabled(), "vac_test: vac left the instance enabled on %d CPUs\n",
+	     test_enabled());
 }
 
 module_init(vac_test_init);
