@@ -92,7 +92,7 @@ static void vac_disable_ipi(void *data)
 	vac_disable_inst_cpu(data);
 }
 
-/* Maybe before the instance registered (enable_virt_at_load): check it. */
+/* The ABI first: an instance of another build may call this. */
 int __vac_enable_virtualization(struct vac_instance *inst, unsigned int abi,
 				size_t size, struct module *owner)
 {
@@ -102,12 +102,28 @@ int __vac_enable_virtualization(struct vac_instance *inst, unsigned int abi,
 	r = vac_check_abi(abi, size, owner);
 	if (r)
 		return r;
+	/* The emergency path walks the registered instances only. */
+	if (!vac_instance_registered(inst)) {
+		pr_err("%s: enables virtualization before it registered with vac; refused\n",
+		       module_name(owner));
+		return -EINVAL;
+	}
 	mutex_lock(&vac_virt_lock);
 	if (inst->virt_enabled)
 		goto out;
 	/*
-	 * Don't start virtualization while the system goes down: shutdown
-	 * may already have run, and nobody would turn it off again.
+	 * Don't start virtualization while the system goes down, e.g. a VM
+	 * created while userspace runs `reboot -f` or `kexec -e`: shutdown
+	 * may already have run, and nobody would turn it off again.  This
+	 * check is enough because vac_shutdown() takes vac_virt_lock too:
+	 * either this enable finishes before vac_shutdown() starts (which
+	 * then turns it off), or it starts after vac_shutdown() finished and
+	 * sees system_state, which the kernel sets _before_
+	 * syscore_shutdown() on every path that calls it (restart, halt,
+	 * power off, kexec).  Stock KVM, without such a lock, checks again
+	 * after enabling instead; for the same reason it uses the syscore
+	 * hook, not a reboot notifier (which runs before system_state is
+	 * updated).
 	 */
 	if (system_state == SYSTEM_HALT || system_state == SYSTEM_POWER_OFF ||
 	    system_state == SYSTEM_RESTART) {
@@ -225,11 +241,30 @@ static void vac_resume(void)
 			       inst->id);
 }
 
+/*
+ * Turn virtualization off everywhere before the firmware or the next kernel
+ * (kexec) gets the CPUs: VMX blocks INIT after VMXON, and a kexec'd kernel
+ * finds EFER.SVME still set on the CPU that ran kexec (stock kvm_amd then
+ * refuses to load) or faults clearing CR4.VMXE in VMX operation.
+ * vac_rebooting is set first: vCPUs still running meet VMRUN/VMLAUNCH
+ * faults where virtualization is already off, and those are now expected.
+ *
+ * Under vac_virt_lock, so that an enable or disable in flight finishes
+ * before the IPIs walk vac_virt_users and the per-CPU counts, and an enable
+ * that comes later sees system_state (see __vac_enable_virtualization()).
+ * Syscore shutdown runs in task context (syscore_shutdown() itself takes a
+ * mutex), so waiting here is allowed; the IPI callbacks cannot take the
+ * mutex and need not, they run inside this section.  CPU hotplug is off
+ * already (migrate_to_reboot_cpu()).  The crash and emergency-reboot path
+ * takes no lock: vac_emergency_disable_cpu() below.
+ */
 static void vac_shutdown(void)
 {
 	pr_info("exiting hardware virtualization\n");
 	vac_rebooting = true;
+	mutex_lock(&vac_virt_lock);
 	on_each_cpu(vac_shutdown_cpu, NULL, 1);
+	mutex_unlock(&vac_virt_lock);
 }
 
 VAC_SYSCORE(vac_syscore, vac_suspend, vac_resume, vac_shutdown);
@@ -239,6 +274,12 @@ static void vac_emergency_disable_cpu(void)
 {
 	vac_rebooting = true;
 	vac_vendor->emergency_disable_cpu();
+}
+
+/* debugfs: how many instances have virtualization on on @cpu */
+unsigned int vac_virt_users_on(int cpu)
+{
+	return per_cpu(vac_cpu_users, cpu);
 }
 
 int vac_virt_init(void)

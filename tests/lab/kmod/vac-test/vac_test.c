@@ -7,29 +7,34 @@
  *	call __vac_register_instance(), __vac_enable_virtualization() or
  *	both reports as an instance built for vac ABI N with a struct
  *	vac_instance of N bytes (defaults: this build's, which is refused
- *	here: vac would take the fake instance for real).  The "instance" is
- *	a poisoned buffer that vac must not touch; init fails with vac's
- *	error (register, enable) or loads (report).
+ *	here for register and report: vac would take the fake instance for
+ *	real; enable with this build's ABI is an instance that never
+ *	registered).  The "instance" is a poisoned buffer that vac must not
+ *	touch; init fails with vac's error (register, enable) or loads
+ *	(report).
  * uret=MSR[,MSR...]
  *	take vac's user-return MSR slots for these MSRs, as an instance with
  *	another MSR list loaded earlier would (the slots stay when this
  *	module is removed), log each slot or refusal (up to the first
  *	-ENOSPC, after which an instance asks no more), and load.
  * fail_cpu=N
- *	be a real instance (this build's ABI) that has vac enable
- *	virtualization, unregistered (as an instance with enable_virt_at_load
- *	does before it registers), whose own per-CPU enable fails on CPU N
- *	(tests/lab/kmod/hotplug.sh: CPU N must then not come online).  Its
- *	per-CPU enables and disables must pair up (a WARN at unload if not);
- *	/sys/module/vac_test/parameters/{enabled,refused} count them.
+ *	be a real instance (this build's ABI, number 999, no /dev/kvm999)
+ *	that registers and has vac enable virtualization at load, whose own
+ *	per-CPU enable fails on CPU N (tests/lab/kmod/hotplug.sh: CPU N must
+ *	then not come online).  Its per-CPU enables and disables must pair
+ *	up (a WARN at unload if not); /sys/module/vac_test/parameters/
+ *	{enabled,refused} count them.
  */
 #include <linux/atomic.h>
 #include <linux/bug.h>
+#include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/smp.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
+#include <generated/utsrelease.h>
+#include <asm/cpufeature.h>
 #include <vac.h>
 
 static char *call = "";
@@ -51,6 +56,12 @@ MODULE_PARM_DESC(fail_cpu, "be an instance whose per-CPU enable fails on this CP
 static DEFINE_PER_CPU(bool, test_cpu_on);
 static atomic_t refused = ATOMIC_INIT(0);
 static struct vac_instance test_inst;
+static const struct file_operations test_fops = { .owner = THIS_MODULE };
+static const struct vac_build test_build = {
+	.id = "vac_test", .kvm_version = "none", .kvm_source = "none",
+	.multikvm_version = "none", .series = "none", .patches = "",
+	.kernel = UTS_RELEASE,
+};
 
 static int test_enabled(void)
 {
@@ -112,12 +123,22 @@ static int __init vac_test_init(void)
 
 	if (fail_cpu >= 0) {
 		test_inst.id = VAC_MAX_ID;
+		test_inst.vendor = boot_cpu_has(X86_FEATURE_SVM) ?
+				   VAC_VENDOR_AMD : VAC_VENDOR_INTEL;
 		test_inst.owner = THIS_MODULE;
+		test_inst.devname = "kvm999";
+		test_inst.fops = &test_fops;
+		test_inst.build = test_build;
 		test_inst.enable_cpu = test_enable_cpu;
 		test_inst.disable_cpu = test_disable_cpu;
+		r = vac_register_instance(&test_inst);
+		if (r)
+			return r;
 		r = vac_enable_virtualization(&test_inst);
 		pr_info("vac_test: an instance failing on CPU%d: vac enabled it on %d CPUs (%d)\n",
 			fail_cpu, test_enabled(), r);
+		if (r)
+			vac_unregister_instance(&test_inst);
 		return r;
 	}
 
@@ -136,7 +157,8 @@ static int __init vac_test_init(void)
 		return 0;
 	}
 
-	if (abi == VAC_ABI && size == sizeof(struct vac_instance)) {
+	if (abi == VAC_ABI && size == sizeof(struct vac_instance) &&
+	    strcmp(call, "enable")) {
 		pr_err("vac_test: claim another abi= or size= than this build's (%u, %zu)\n",
 		       VAC_ABI, sizeof(struct vac_instance));
 		return -EINVAL;
@@ -168,6 +190,7 @@ static void __exit vac_test_exit(void)
 	if (fail_cpu < 0)
 		return;
 	vac_disable_virtualization(&test_inst);
+	vac_unregister_instance(&test_inst);
 	WARN(test_enabled(), "vac_test: vac left the instance enabled on %d CPUs\n",
 	     test_enabled());
 }
