@@ -49,18 +49,26 @@ lines configure the run:
                                            Bochs's does, so timings measured
                                            inside do not depend on the host's
                                            load; TCG then runs one thread
+  # lab: powerbutton=yes                   (qemu) a QMP socket: on a console
+                                           line "$LAB_MARKER: POWERBUTTON S"
+                                           the harness presses the ACPI power
+                                           button S seconds later (lib.sh:
+                                           lab_powerbutton_in), e.g. to wake
+                                           the lab from s2idle
 
 The console log of every run is kept in --log-dir; a failed run's log path
 is printed.
 """
 
 import argparse
+import json
 import os
 import re
 import secrets
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -192,6 +200,9 @@ def build_initramfs(work, scenario, conf, args, kroot, release, machine="qemu",
                 f"LAB_HOSTROOT={conf.get('hostroot', ['no'])[0]}\n"
                 f"LAB_MACHINE={machine}\n"
                 f"LAB_ICOUNT={icount or ''}\n")
+    if conf.get("powerbutton", ["no"])[0] == "yes" and machine == "qemu":
+        with open(os.path.join(rootfs, "lab", "env"), "a") as f:
+            f.write("LAB_POWERBUTTON=yes\n")
     with open(os.path.join(rootfs, "etc", "passwd"), "w") as f:
         f.write("root:x:0:0:root:/root:/bin/sh\n")
     with open(os.path.join(rootfs, "etc", "group"), "w") as f:
@@ -410,7 +421,11 @@ def run(args):
     bochs = machine == "bochs"
     if bochs and conf.get("hostroot", ["no"])[0] == "yes":
         raise HarnessError(f"{scenario}: hostroot=yes needs virtio, which the Bochs lab lacks")
-    smp = conf.get("smp", ["1" if bochs else "2"])[0]
+    smp = args.smp or conf.get("smp", ["1" if bochs else "2"])[0]
+    if not re.fullmatch(r"[1-9]\d*", smp):
+        raise HarnessError(f"{scenario}: bad smp '{smp}' (want a number of CPUs, e.g. smp=2)")
+    if conf.get("powerbutton", ["no"])[0] not in ("yes", "no"):
+        raise HarnessError(f"{scenario}: bad powerbutton '{conf['powerbutton'][0]}' (want yes or no)")
     mem = conf.get("memory", ["1G" if bochs else "2G"])[0]
     cpu = args.cpu or conf.get("cpu", ["corei7_skylake_x" if bochs else "EPYC"])[0]
     extra = "".join(p + " " for p in conf.get("cmdline", []))
@@ -427,6 +442,7 @@ def run(args):
     t_start = time.monotonic()
     work = tempfile.mkdtemp(prefix=f"lab-{name}-", dir=args.work_dir)
     verdict = None
+    qmp = None
     try:
         cpio = build_initramfs(work, scenario, conf, args, kroot, release, machine, icount)
         nonce = secrets.token_hex(8)
@@ -451,13 +467,17 @@ def run(args):
             if conf.get("hostroot", ["no"])[0] == "yes":
                 cmd += ["-virtfs", "local,path=/,mount_tag=hostroot,"
                         "security_model=none,readonly=on"]
+            if conf.get("powerbutton", ["no"])[0] == "yes":
+                qmp = os.path.join(work, "qmp.sock")
+                cmd += ["-qmp", f"unix:{qmp},server=on,wait=off"]
         t_built = time.monotonic()
         if icount is not None:
             emulator += f", icount shift={icount}"
         log(f"{name}: booting {release} ({emulator}, cpu {cpu}, {smp} CPUs, {mem}), "
             f"timeout {timeout:.0f}s")
         verdict, rc, detail, t_boot, t_scn = boot(cmd, marker, timeout, logpath, args,
-                                                 console=console, emulator=emulator)
+                                                 console=console, emulator=emulator,
+                                                 qmp=qmp)
     finally:
         if bochs and verdict != "PASS":
             blog = os.path.join(work, "bochs.log")
@@ -507,9 +527,28 @@ class ConsoleReader:
             self.f.close()
 
 
-def boot(cmd, marker, timeout, logpath, args, console=None, emulator="QEMU"):
+def qmp_powerbutton(path):
+    """Press the machine's ACPI power button through QEMU's QMP socket."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(10)
+        s.connect(path)
+        f = s.makefile("rw")
+        f.readline()  # the greeting
+        for cmd in ("qmp_capabilities", "system_powerdown"):
+            f.write(json.dumps({"execute": cmd}) + "\n")
+            f.flush()
+            while True:
+                reply = json.loads(f.readline())
+                if "return" in reply:
+                    break
+                if "error" in reply:
+                    raise HarnessError(f"QMP {cmd}: {reply['error']}")
+
+
+def boot(cmd, marker, timeout, logpath, args, console=None, emulator="QEMU", qmp=None):
     """Run the emulator, stream the console into logpath, return the verdict."""
     t0 = time.monotonic()
+    press_at = None
     t_boot = 0.0
     t_scn = 0.0
     panic_at = None
@@ -540,6 +579,14 @@ def boot(cmd, marker, timeout, logpath, args, console=None, emulator="QEMU"):
             # keep its last words, then end the run.
             if panic_at is not None and now - panic_at > 3:
                 break
+            if press_at is not None and now >= press_at:
+                press_at = None
+                try:
+                    qmp_powerbutton(qmp)
+                    logf.write(b"# lab: pressed the power button\n")
+                except (OSError, ValueError, HarnessError) as e:
+                    # the scenario then waits in vain: its verdict says so
+                    log(f"cannot press the power button over QMP: {e}")
             chunk = reader.read(min(left, 1.0))
             if chunk is None:
                 continue
@@ -565,6 +612,9 @@ def boot(cmd, marker, timeout, logpath, args, console=None, emulator="QEMU"):
                     continue
                 if line.startswith(marker + ": RESULT "):
                     result = int(line.split()[-1])
+                    continue
+                if line.startswith(marker + ": POWERBUTTON ") and qmp:
+                    press_at = time.monotonic() + float(line.split()[-1])
                     continue
                 if panic_at is None and "Kernel panic" in line:
                     panic_at = time.monotonic()
@@ -651,6 +701,7 @@ def main():
     ap.add_argument("--module", action="append", help="extra module")
     ap.add_argument("--cpu", default=None)
     ap.add_argument("--timeout", type=float, default=None)
+    ap.add_argument("--smp", default=None, help="CPUs; overrides the scenario's smp=")
     ap.add_argument("--qemu", default=None,
                     help="QEMU binary (default: the cached lab build from "
                     "scripts/setup-qemu, else qemu-system-x86_64)")

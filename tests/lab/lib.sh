@@ -169,3 +169,62 @@ lab_tlb_check_clean() {
 	check "vac's TLB tag check saw the guests' entries" test "$(sed -n 's/^runs //p' $t)" -gt 1000
 	check "...and no tag passed between vCPUs without a flush" test "$(sed -n 's/^violations //p' $t)" = 0
 }
+
+# lab_powerbutton_in SECONDS: the harness presses the ACPI power button
+# SECONDS s from now (QEMU with `# lab: powerbutton=yes`, which sets
+# LAB_POWERBUTTON=yes; needs the button module), e.g. to wake the lab from
+# s2idle, which QEMU's RTC alarm cannot (it only wakes a machine in S3).
+lab_powerbutton_in() {
+	[ "$LAB_POWERBUTTON" = yes ] || die "lab_powerbutton_in: the scenario needs '# lab: powerbutton=yes' (QEMU only)"
+	echo "$LAB_MARKER: POWERBUTTON $1"
+}
+
+# Long-running checked guests (kvmtest -t ... -p S), given as PID:LOG words:
+# lab_guests_progress WHEN PID:LOG...: each is alive and prints a new
+# progress line, within 120 s
+lab_guests_progress() {
+	local when=$1 g f before i
+	shift
+	for g in "$@"; do
+		f=${g#*:}
+		before=$(grep -c progress $f)
+		i=0
+		while [ "$(grep -c progress $f)" = "$before" ]; do
+			kill -0 ${g%%:*} 2>/dev/null || { cat $f; die "$when: guest $f stopped"; }
+			i=$((i + 1))
+			[ $i -le 1200 ] || die "$when: guest $f made no progress for 120 s"
+			sleep 0.1
+		done
+	done
+	echo "ok: $when: every guest makes progress"
+}
+
+# lab_guests_end PID:LOG...: stop each (SIGTERM ends kvmtest after the
+# current batch, checked); each must pass every check and report its total
+lab_guests_end() {
+	local g f r
+	for g in "$@"; do
+		kill -TERM ${g%%:*}
+	done
+	for g in "$@"; do
+		f=${g#*:}
+		if wait ${g%%:*}; then r=0; else r=$?; fi
+		tail -n 1 $f
+		check "guest $f passed every check" test $r = 0
+		check "...and reported its total" grep -q "PASS .* exits in .* batches" $f
+	done
+}
+
+# lab_vms_everywhere NCPU DEVICE...: a fresh VM with 1000 checked exits on
+# each device on each of CPUs 0..NCPU-1
+lab_vms_everywhere() {
+	local ncpu=$1 c dev
+	shift
+	c=0
+	while [ $c -lt $ncpu ]; do
+		for dev in "$@"; do
+			check "$dev on CPU $c: 1000 checked exits" kvmtest -q -n 1000 -c $c $dev
+		done
+		c=$((c + 1))
+	done
+}

@@ -21,13 +21,25 @@
  *	send the posted-interrupt wakeup vector to every CPU N times (VMX:
  *	vac holds the kernel's one handler slot and runs every instance's
  *	handler), and load.
+ * fail_cpu=N
+ *	be a real instance (this build's ABI, number 999, no /dev/kvm999)
+ *	that registers and has vac enable virtualization at load, whose own
+ *	per-CPU enable fails on CPU N (tests/lab/kmod/hotplug.sh: CPU N must
+ *	then not come online).  Its per-CPU enables and disables must pair
+ *	up (a WARN at unload if not); /sys/module/vac_test/parameters/
+ *	{enabled,refused} count them.
  */
+#include <linux/atomic.h>
 #include <linux/bug.h>
+#include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/smp.h>
 #include <linux/string.h>
+#include <linux/sysfs.h>
+#include <generated/utsrelease.h>
 #include <asm/apic.h>
+#include <asm/cpufeature.h>
 #include <asm/irq_vectors.h>
 #include <vac.h>
 
@@ -54,6 +66,63 @@ static void vac_test_pi_wakeup(void *unused)
 	__apic_send_IPI_self(POSTED_INTR_WAKEUP_VECTOR);
 }
 
+static int fail_cpu = -1;
+module_param(fail_cpu, int, 0444);
+MODULE_PARM_DESC(fail_cpu, "be an instance whose per-CPU enable fails on this CPU");
+static DEFINE_PER_CPU(bool, test_cpu_on);
+static atomic_t refused = ATOMIC_INIT(0);
+static struct vac_instance test_inst;
+static const struct file_operations test_fops = { .owner = THIS_MODULE };
+static const struct vac_build test_build = {
+	.id = "vac_test", .kvm_version = "none", .kvm_source = "none",
+	.multikvm_version = "none", .series = "none", .patches = "",
+	.kernel = UTS_RELEASE,
+};
+
+static int test_enabled(void)
+{
+	int cpu, n = 0;
+
+	for_each_possible_cpu(cpu)
+		n += per_cpu(test_cpu_on, cpu);
+	return n;
+}
+
+static int get_enabled(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", test_enabled());
+}
+
+static int get_refused(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&refused));
+}
+
+static const struct kernel_param_ops enabled_ops = { .get = get_enabled };
+static const struct kernel_param_ops refused_ops = { .get = get_refused };
+module_param_cb(enabled, &enabled_ops, NULL, 0444);
+MODULE_PARM_DESC(enabled, "CPUs the fail_cpu instance is enabled on now");
+module_param_cb(refused, &refused_ops, NULL, 0444);
+MODULE_PARM_DESC(refused, "per-CPU enables the fail_cpu instance refused");
+
+/* vac calls these on the CPU concerned, interrupts off */
+static int test_enable_cpu(void)
+{
+	if (smp_processor_id() == fail_cpu) {
+		atomic_inc(&refused);
+		return -EIO;
+	}
+	WARN_ON_ONCE(__this_cpu_read(test_cpu_on));
+	__this_cpu_write(test_cpu_on, true);
+	return 0;
+}
+
+static void test_disable_cpu(void)
+{
+	WARN_ON_ONCE(!__this_cpu_read(test_cpu_on));
+	__this_cpu_write(test_cpu_on, false);
+}
+
 #define POISON	0xa5
 
 static u8 fake[4096];
@@ -74,6 +143,27 @@ static int __init vac_test_init(void)
 		pr_info("vac_test: sent the posted-interrupt wakeup vector to every CPU %u times\n",
 			pi_wakeup);
 		return 0;
+	}
+
+	if (fail_cpu >= 0) {
+		test_inst.id = VAC_MAX_ID;
+		test_inst.vendor = boot_cpu_has(X86_FEATURE_SVM) ?
+				   VAC_VENDOR_AMD : VAC_VENDOR_INTEL;
+		test_inst.owner = THIS_MODULE;
+		test_inst.devname = "kvm999";
+		test_inst.fops = &test_fops;
+		test_inst.build = test_build;
+		test_inst.enable_cpu = test_enable_cpu;
+		test_inst.disable_cpu = test_disable_cpu;
+		r = vac_register_instance(&test_inst);
+		if (r)
+			return r;
+		r = vac_enable_virtualization(&test_inst);
+		pr_info("vac_test: an instance failing on CPU%d: vac enabled it on %d CPUs (%d)\n",
+			fail_cpu, test_enabled(), r);
+		if (r)
+			vac_unregister_instance(&test_inst);
+		return r;
 	}
 
 	if (nr_uret) {
@@ -121,6 +211,12 @@ static int __init vac_test_init(void)
 
 static void __exit vac_test_exit(void)
 {
+	if (fail_cpu < 0)
+		return;
+	vac_disable_virtualization(&test_inst);
+	vac_unregister_instance(&test_inst);
+	WARN(test_enabled(), "vac_test: vac left the instance enabled on %d CPUs\n",
+	     test_enabled());
 }
 
 module_init(vac_test_init);
