@@ -155,3 +155,91 @@ lab_vm_report() {
 	grep -m 8 kvm_exit $tr/trace
 	echo >$tr/trace
 }
+
+# Scenarios of several stages (# lab: stages=N): each stage but the last
+# ends with lab_next_stage; the next boot runs the same scenario with
+# LAB_STAGE one higher (docs/lab.md).
+
+# lab_next_cmdline [PREFIX...]: this kernel's command line for the next
+# stage, without the parameters starting with PREFIX
+lab_next_cmdline() {
+	local p d out=
+	for p in $(cat /proc/cmdline); do
+		for d in mkvm.stage= "$@"; do
+			case $p in "$d"*) continue 2 ;; esac
+		done
+		out="$out$p "
+	done
+	echo "${out}mkvm.stage=$((LAB_STAGE + 1))"
+}
+
+# lab_load_crash_kernel: load this lab kernel and the first stage's
+# initramfs as the crash kernel, on one CPU (# lab: kexec=yes and
+# cmdline=crashkernel=SIZE)
+lab_load_crash_kernel() {
+	[ -r /lab/kexec/vmlinuz ] ||
+		die "no kernel to kexec into (# lab: kexec=yes; the first stage has it)"
+	kexec -p /lab/kexec/vmlinuz --initrd=/lab/kexec/initrd.cpio \
+		--append="$(lab_next_cmdline crashkernel=) nr_cpus=1" ||
+		die "cannot load the crash kernel (crashkernel= on the command line?)"
+	check "the crash kernel is loaded" test "$(cat /sys/kernel/kexec_crash_loaded)" = 1
+}
+
+# lab_stage_announce HOW [TEXT...]: tell the harness this stage ends by HOW
+# (reboot, kexec or crash) and that each TEXT must reach the console before
+# the next stage begins; dump the kernel log to be judged, and send every
+# later kernel message (the shutdown's) to the console.
+lab_stage_announce() {
+	local how=$1 t
+	shift
+	for t in "$@"; do
+		echo "$LAB_MARKER: EXPECT $t"
+	done
+	echo "$LAB_MARKER: NEXT-STAGE $((LAB_STAGE + 1)) $how"
+	sleep 0.2
+	echo "$LAB_MARKER: DMESG-BEGIN"
+	dmesg
+	echo "$LAB_MARKER: DMESG-END"
+	# Under Bochs the UART sends in (virtual) real time: let it drain
+	# before a kexec resets it (stty sets the same modes with TCSADRAIN).
+	stty -F /dev/console "$(stty -F /dev/console -g)"
+	echo 8 >/proc/sys/kernel/printk
+}
+
+# lab_next_stage HOW [TEXT...]: end this stage by HOW and boot the next:
+#   reboot  reboot -f; the harness boots the next stage (QEMU lab only)
+#   kexec   kexec -e into the lab kernel and initramfs (kexec=yes)
+#   crash   panic (sysrq c) into the crash kernel (lab_load_crash_kernel,
+#           done here if not yet)
+# Each TEXT must be on the console between this and the next stage.
+lab_next_stage() {
+	local how=$1
+	[ $((LAB_STAGE + 1)) -le "${LAB_STAGES:-1}" ] ||
+		die "lab_next_stage: stage $LAB_STAGE is the last (# lab: stages=${LAB_STAGES:-1})"
+	case $how in
+	reboot)
+		[ "$LAB_MACHINE" = qemu ] ||
+			die "lab_next_stage reboot: only the QEMU lab boots a next stage after a reboot"
+		;;
+	kexec)
+		[ -r /lab/kexec/vmlinuz ] ||
+			die "no kernel to kexec into (# lab: kexec=yes; the first stage has it)"
+		kexec -l /lab/kexec/vmlinuz --initrd=/lab/kexec/initrd.cpio \
+			--append="$(lab_next_cmdline)" || die "kexec -l failed"
+		;;
+	crash)
+		[ "$(cat /sys/kernel/kexec_crash_loaded)" = 1 ] || lab_load_crash_kernel
+		;;
+	*)
+		die "lab_next_stage: unknown way '$how' (reboot, kexec or crash)"
+		;;
+	esac
+	lab_stage_announce "$@"
+	case $how in
+	reboot) reboot -f ;;
+	kexec) kexec -e ;;
+	crash) echo c >/proc/sysrq-trigger ;;
+	esac
+	die "lab_next_stage $how: the system is still running"
+}
+
