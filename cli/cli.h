@@ -3,6 +3,7 @@
 #pragma once
 
 #include <glib.h>
+#include <libvirt/libvirt.h>
 #include "multikvm.h"
 
 /* Exit codes (documented in multikvm.8). */
@@ -36,6 +37,12 @@ typedef struct {
 } CliState;
 gboolean cli_state_load (CliState *st, int *code);
 void cli_state_clear (CliState *st);
+
+/* libvirt (virt.c): a connection whose errors libvirt does not print (the
+ * caller prints cli_virt_message(), one line); a domain by name, uuid or id. */
+virConnectPtr cli_virt_open (const char *uri, gboolean read_only);
+const char *cli_virt_message (void);
+virDomainPtr cli_lookup_domain (virConnectPtr conn, const char *name);
 
 int cmd_status (CliGlobal *g, int argc, char **argv);
 int cmd_domains (CliGlobal *g, int argc, char **argv);

@@ -3,36 +3,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
 #include "cli.h"
-
-static void
-quiet_errors (void *data, virErrorPtr err)
-{
-  /* reported by us, one line */
-}
-
-static const char *
-virt_message (void)
-{
-  const char *m = virGetLastErrorMessage ();
-  return m ? m : "unknown libvirt error";
-}
-
-virDomainPtr cli_lookup_domain (virConnectPtr conn, const char *name);
-
-virDomainPtr
-cli_lookup_domain (virConnectPtr conn, const char *name)
-{
-  virDomainPtr dom = virDomainLookupByName (conn, name);
-  guint64 id;
-  if (!dom && mkvm_uuid_valid (name))
-    dom = virDomainLookupByUUIDString (conn, name);
-  if (!dom && g_ascii_string_to_unsigned (name, 10, 1, G_MAXINT, &id, NULL))
-    dom = virDomainLookupByID (conn, (int) id);
-  return dom;
-}
 
 int
 cmd_assign (CliGlobal *g, int argc, char **argv)
@@ -95,11 +66,10 @@ cmd_assign (CliGlobal *g, int argc, char **argv)
                          p->source);
     }
 
-  virSetErrorFunc (NULL, quiet_errors);
-  conn = virConnectOpen (g->uri);
+  conn = cli_virt_open (g->uri, FALSE);
   if (!conn)
     return cli_fail (EXIT_FAIL, "cannot connect to libvirt%s%s: %s", g->uri ? " at " : "",
-                     g->uri ? g->uri : "", virt_message ());
+                     g->uri ? g->uri : "", cli_virt_message ());
   dom = cli_lookup_domain (conn, argv[optind]);
   if (!dom)
     {
@@ -110,7 +80,7 @@ cmd_assign (CliGlobal *g, int argc, char **argv)
   if (virDomainSetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, md,
                             clear ? NULL : MKVM_METADATA_PREFIX, MKVM_METADATA_URI, flags) < 0)
     code = cli_fail (EXIT_FAIL, "domain '%s': cannot set metadata: %s", argv[optind],
-                     virt_message ());
+                     cli_virt_message ());
   else
     {
       const char *where = (flags & VIR_DOMAIN_AFFECT_LIVE) && (flags & VIR_DOMAIN_AFFECT_CONFIG)

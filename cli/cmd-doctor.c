@@ -4,13 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 #include "cli.h"
-
-virDomainPtr cli_lookup_domain (virConnectPtr conn, const char *name);
 
 typedef struct {
   guint ok, failed, warned, skipped;
@@ -36,8 +30,8 @@ report (Tally *t, const char *verdict, const char *what, const char *problem, co
 static char *
 host_path (const char *abs)
 {
-  const char *root = g_getenv ("MULTIKVM_HOSTROOT");
-  return g_strconcat (root && *root ? root : "", abs, NULL);
+  const char *root = mkvm_test_getenv ("MULTIKVM_HOSTROOT");
+  return g_strconcat (root ? root : "", abs, NULL);
 }
 
 static char *
@@ -47,48 +41,6 @@ read_host_file (const char *abs)
   char *text = NULL;
   g_file_get_contents (p, &text, NULL, NULL);
   return text;
-}
-
-/* Quoted entries of cgroup_device_acl = [ ... ] in qemu.conf; NULL if unset. */
-static GPtrArray *
-parse_device_acl (const char *conf)
-{
-  g_auto(GStrv) lines = g_strsplit (conf, "\n", -1);
-  g_autoptr(GString) text = g_string_new (NULL);
-  const char *p;
-  GPtrArray *out;
-
-  for (char **l = lines; *l; l++)
-    {
-      gboolean quoted = FALSE;
-      for (char *c = *l; *c; c++)
-        {
-          if (*c == '"')
-            quoted = !quoted;
-          else if (*c == '#' && !quoted)
-            {
-              *c = '\0';
-              break;
-            }
-        }
-      g_string_append_printf (text, "%s\n", *l);
-    }
-  p = strstr (text->str, "cgroup_device_acl");
-  while (p && p != text->str && (g_ascii_isalnum (p[-1]) || p[-1] == '_'))
-    p = strstr (p + 1, "cgroup_device_acl");
-  if (!p || !(p = strchr (p, '[')))
-    return NULL;
-  out = g_ptr_array_new_with_free_func (g_free);
-  for (p++; *p && *p != ']'; p++)
-    if (*p == '"')
-      {
-        const char *e = strchr (p + 1, '"');
-        if (!e)
-          break;
-        g_ptr_array_add (out, g_strndup (p + 1, e - p - 1));
-        p = e;
-      }
-  return out;
 }
 
 static gboolean
@@ -135,7 +87,7 @@ static void
 check_acl (Tally *t, CliState *st)
 {
   g_autofree char *conf = read_host_file ("/etc/libvirt/qemu.conf");
-  g_autoptr(GPtrArray) acl = conf ? parse_device_acl (conf) : NULL;
+  g_autoptr(GPtrArray) acl = conf ? mkvm_qemu_conf_device_acl (conf) : NULL;
   g_autoptr(GString) missing = g_string_new (NULL);
   g_autoptr(GString) want = g_string_new ("cgroup_device_acl = [ \"/dev/null\", \"/dev/full\", "
                                           "\"/dev/zero\", \"/dev/random\", \"/dev/urandom\", "
@@ -166,6 +118,68 @@ check_acl (Tally *t, CliState *st)
     }
   else
     report (t, "ok", "cgroup_device_acl", "lists every instance node", NULL);
+}
+
+/*
+ * What the hook's confinement (mkvm-confine.h) needs: confine= not "no", a
+ * device cgroup it can narrow, libvirt's devices controller on; a shared
+ * mount namespace leaves the cgroup alone to do it.
+ */
+static void
+check_confinement (Tally *t)
+{
+  g_autofree char *conf = read_host_file ("/etc/libvirt/qemu.conf");
+  g_autoptr(GPtrArray) ctrls = conf ? mkvm_qemu_conf_list (conf, "cgroup_controllers") : NULL;
+  g_autoptr(GPtrArray) ns = conf ? mkvm_qemu_conf_list (conf, "namespaces") : NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *how = NULL;
+  gboolean wanted;
+
+  if (!mkvm_confine_wanted (&wanted, &error))
+    {
+      report (t, "FAIL", "confinement", error->message,
+              "write confine=yes (the default) or confine=no in /etc/multikvm/multikvm.conf");
+      return;
+    }
+  if (!wanted)
+    {
+      report (t, "FAIL", "confinement", "confine=no in /etc/multikvm/multikvm.conf: every "
+              "domain's QEMU may open every instance node in cgroup_device_acl, /dev/kvm "
+              "included", "remove confine=no (confine=yes is the default)");
+      return;
+    }
+  if (!mkvm_confine_host_support (&how, &error))
+    {
+      report (t, "FAIL", "confinement", error->message,
+              "mount cgroup2 (or the cgroup v1 devices controller): the hook narrows each "
+              "domain's device cgroup");
+      return;
+    }
+  if (ctrls && !strv_has (ctrls, "devices"))
+    {
+      report (t, "FAIL", "confinement", "cgroup_controllers in /etc/libvirt/qemu.conf lacks "
+              "\"devices\": domains get no device cgroup to narrow (every start fails)",
+              "add \"devices\" to cgroup_controllers (or remove the setting), then "
+              "systemctl restart libvirtd");
+      return;
+    }
+  if (ns && !strv_has (ns, "mount"))
+    {
+      g_autofree char *msg = g_strdup_printf (
+          "namespaces in /etc/libvirt/qemu.conf lacks \"mount\": QEMU shares the host's /dev, "
+          "so only its device cgroup confines it (%s; nodes of its own device number stay "
+          "open to it)", how);
+      report (t, "warn", "confinement", msg,
+              "remove the namespaces setting (libvirt's default is [ \"mount\" ]), then "
+              "systemctl restart libvirtd");
+      return;
+    }
+  {
+    g_autofree char *msg = g_strdup_printf ("confine=yes: at started each domain's device "
+                                            "cgroup is narrowed to its instance (%s) and the "
+                                            "other nodes leave its private /dev", how);
+    report (t, "ok", "confinement", msg, NULL);
+  }
 }
 
 static void
@@ -325,41 +339,6 @@ check_qemu (Tally *t)
     report (t, "ok", "QEMU -accel kvm,device=", q, NULL);
 }
 
-static char *
-xml_emulator (const char *xml, char **type)
-{
-  xmlDocPtr doc = xmlReadMemory (xml, strlen (xml), "d.xml", NULL,
-                                 XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-  char *out = NULL;
-  xmlNode *root;
-  *type = NULL;
-  if (!doc)
-    return NULL;
-  root = xmlDocGetRootElement (doc);
-  if (root)
-    {
-      xmlChar *ty = xmlGetProp (root, (const xmlChar *) "type");
-      *type = g_strdup ((char *) ty);
-      xmlFree (ty);
-      for (xmlNode *c = root->children; c; c = c->next)
-        if (c->type == XML_ELEMENT_NODE && strcmp ((char *) c->name, "devices") == 0)
-          for (xmlNode *d = c->children; d; d = d->next)
-            if (d->type == XML_ELEMENT_NODE && strcmp ((char *) d->name, "emulator") == 0)
-              {
-                xmlChar *e = xmlNodeGetContent (d);
-                out = g_strstrip (g_strdup ((char *) e));
-                xmlFree (e);
-              }
-    }
-  xmlFreeDoc (doc);
-  return out;
-}
-
-static void
-quiet_errors (void *data, virErrorPtr err)
-{
-}
-
 static void
 check_domains (Tally *t, CliGlobal *g)
 {
@@ -369,12 +348,11 @@ check_domains (Tally *t, CliGlobal *g)
   guint bad = 0, total = 0, nometa = 0;
   g_autoptr(GString) nometa_names = g_string_new (NULL);
 
-  virSetErrorFunc (NULL, quiet_errors);
-  conn = virConnectOpenReadOnly (g->uri);
+  conn = cli_virt_open (g->uri, TRUE);
   if (!conn)
     {
-      const char *m = virGetLastErrorMessage ();
-      g_autofree char *msg = g_strdup_printf ("cannot connect to libvirt: %s", m ? m : "?");
+      g_autofree char *msg = g_strdup_printf ("cannot connect to libvirt: %s",
+                                              cli_virt_message ());
       report (t, "warn", "domain emulators", msg, "start libvirtd, or pass -c URI");
       return;
     }
@@ -383,11 +361,10 @@ check_domains (Tally *t, CliGlobal *g)
     {
       char *xml = virDomainGetXMLDesc (doms[i], VIR_DOMAIN_XML_INACTIVE);
       const char *name = virDomainGetName (doms[i]);
-      g_autofree char *type = NULL;
-      g_autofree char *emu = xml ? xml_emulator (xml, &type) : NULL;
-      g_autoptr(GError) error = NULL;
-      g_autoptr(MkvmWish) w = xml ? mkvm_wish_from_xml (xml, -1, &error) : NULL;
-      if (type && strcmp (type, "kvm") == 0)
+      g_autoptr(MkvmDomain) d = xml ? mkvm_domain_from_xml (xml, -1) : NULL;
+      const char *emu = d ? d->emulator : NULL;
+      const MkvmWish *w = d ? d->wish : NULL;
+      if (d && g_strcmp0 (d->type, "kvm") == 0)
         {
           total++;
           g_autofree char *base = emu ? g_path_get_basename (emu) : NULL;
@@ -412,7 +389,7 @@ check_domains (Tally *t, CliGlobal *g)
           g_autofree char *what = g_strdup_printf ("domain '%s' metadata", name);
           g_autofree char *fix = g_strdup_printf ("multikvm assign %s --instance N | "
                                                   "--profile P --config", name);
-          report (t, "FAIL", what, error->message, fix);
+          report (t, "FAIL", what, d->wish_error->message, fix);
         }
       free (xml);
       virDomainFree (doms[i]);
@@ -470,6 +447,7 @@ cmd_doctor (CliGlobal *g, int argc, char **argv)
     }
   check_vac (&t, &st);
   check_acl (&t, &st);
+  check_confinement (&t);
   check_file (&t, "libvirt hook", hook, NULL, TRUE,
               "install multikvm-hook as " MKVM_HOOK_PATH " (executable), then restart "
               "libvirtd once");

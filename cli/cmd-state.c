@@ -31,37 +31,8 @@ parse_json_flag (int argc, char **argv, const char *cmd, gboolean *json)
 static void
 print_json (JsonBuilder *b)
 {
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
-  g_autoptr(JsonNode) root = json_builder_get_root (b);
-  g_autofree char *s = NULL;
-  json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, TRUE);
-  s = json_generator_to_data (gen, NULL);
-  printf ("%s\n", s);
-}
-
-static void
-jstr (JsonBuilder *b, const char *k, const char *v)
-{
-  json_builder_set_member_name (b, k);
-  if (v)
-    json_builder_add_string_value (b, v);
-  else
-    json_builder_add_null_value (b);
-}
-
-static void
-jint (JsonBuilder *b, const char *k, gint64 v)
-{
-  json_builder_set_member_name (b, k);
-  json_builder_add_int_value (b, v);
-}
-
-static void
-jbool (JsonBuilder *b, const char *k, gboolean v)
-{
-  json_builder_set_member_name (b, k);
-  json_builder_add_boolean_value (b, v);
+  g_autofree char *s = mkvm_json_to_data (b, TRUE);
+  fputs (s, stdout);
 }
 
 static GPtrArray *
@@ -139,10 +110,10 @@ json_build (JsonBuilder *b, const CliState *st, const MkvmInstance *in)
   const MkvmBuild *bi = &in->build;
   json_builder_set_member_name (b, "build");
   json_builder_begin_object (b);
-  jstr (b, "kvm_version", bi->kvm_version);
-  jstr (b, "kvm_source", bi->kvm_source);
-  jstr (b, "multikvm_version", bi->multikvm_version);
-  jstr (b, "series", bi->series);
+  mkvm_json_add_string (b, "kvm_version", bi->kvm_version);
+  mkvm_json_add_string (b, "kvm_source", bi->kvm_source);
+  mkvm_json_add_string (b, "multikvm_version", bi->multikvm_version);
+  mkvm_json_add_string (b, "series", bi->series);
   json_builder_set_member_name (b, "patches");
   if (bi->patches)
     {
@@ -151,16 +122,16 @@ json_build (JsonBuilder *b, const CliState *st, const MkvmInstance *in)
         {
           MkvmPatch *p = g_ptr_array_index (bi->patches, k);
           json_builder_begin_object (b);
-          jstr (b, "name", p->name);
-          jstr (b, "sha", p->sha);
+          mkvm_json_add_string (b, "name", p->name);
+          mkvm_json_add_string (b, "sha", p->sha);
           json_builder_end_object (b);
         }
       json_builder_end_array (b);
     }
   else
     json_builder_add_null_value (b);
-  jstr (b, "kernel", bi->kernel);
-  jbool (b, "differs_from_running_kernel", mkvm_instance_kvm_differs (st->inv, in));
+  mkvm_json_add_string (b, "kernel", bi->kernel);
+  mkvm_json_add_bool (b, "differs_from_running_kernel", mkvm_instance_kvm_differs (st->inv, in));
   json_builder_end_object (b);
 }
 
@@ -189,16 +160,16 @@ cmd_status (CliGlobal *g, int argc, char **argv)
     {
       g_autoptr(JsonBuilder) b = json_builder_new ();
       json_builder_begin_object (b);
-      jint (b, "abi", st.inv->abi);
-      jstr (b, "vendor", st.inv->vendor);
+      mkvm_json_add_int (b, "abi", st.inv->abi);
+      mkvm_json_add_string (b, "vendor", st.inv->vendor);
       json_builder_set_member_name (b, "default_instance");
       if (st.inv->default_instance)
         json_builder_add_int_value (b, st.inv->default_instance);
       else
         json_builder_add_null_value (b);
-      jstr (b, "kernel_release", st.inv->kernel_release);
-      jstr (b, "policy", st.policy->source);
-      jstr (b, "default_profile", st.policy->default_profile);
+      mkvm_json_add_string (b, "kernel_release", st.inv->kernel_release);
+      mkvm_json_add_string (b, "policy", st.policy->source);
+      mkvm_json_add_string (b, "default_profile", st.policy->default_profile);
       json_builder_set_member_name (b, "instances");
       json_builder_begin_array (b);
       for (guint i = 0; i < st.inv->instances->len; i++)
@@ -208,24 +179,24 @@ cmd_status (CliGlobal *g, int argc, char **argv)
           g_autoptr(GPtrArray) profs = profiles_of (st.policy, in);
           g_autofree char *dev = g_strdup_printf ("%u:%u", major (in->dev), minor (in->dev));
           json_builder_begin_object (b);
-          jint (b, "id", in->id);
-          jstr (b, "vendor", in->vendor);
-          jstr (b, "module", in->module);
-          jstr (b, "device", in->device);
-          jstr (b, "dev", dev);
-          jstr (b, "build_id", in->build_id);
+          mkvm_json_add_int (b, "id", in->id);
+          mkvm_json_add_string (b, "vendor", in->vendor);
+          mkvm_json_add_string (b, "module", in->module);
+          mkvm_json_add_string (b, "device", in->device);
+          mkvm_json_add_string (b, "dev", dev);
+          mkvm_json_add_string (b, "build_id", in->build_id);
           json_build (b, &st, in);
-          jint (b, "build_time", in->build_time);
-          jint (b, "load_time", in->load_time);
-          jint (b, "vms", in->vms);
-          jint (b, "vcpus", in->vcpus);
-          jint (b, "domains", mkvm_records_index_count_on (st.index, in->id));
-          jstr (b, "state", state_of (&st, in));
-          jstr (b, "drain_reason", d ? d->reason : NULL);
-          jbool (b, "default", in->id == st.inv->default_instance);
-          jbool (b, "static", in->is_static);
-          jbool (b, "device_ok", in->device_ok);
-          jstr (b, "device_problem", in->device_problem);
+          mkvm_json_add_int (b, "build_time", in->build_time);
+          mkvm_json_add_int (b, "load_time", in->load_time);
+          mkvm_json_add_int (b, "vms", in->vms);
+          mkvm_json_add_int (b, "vcpus", in->vcpus);
+          mkvm_json_add_int (b, "domains", mkvm_records_index_count_on (st.index, in->id));
+          mkvm_json_add_string (b, "state", state_of (&st, in));
+          mkvm_json_add_string (b, "drain_reason", d ? d->reason : NULL);
+          mkvm_json_add_bool (b, "default", in->id == st.inv->default_instance);
+          mkvm_json_add_bool (b, "static", in->is_static);
+          mkvm_json_add_bool (b, "device_ok", in->device_ok);
+          mkvm_json_add_string (b, "device_problem", in->device_problem);
           json_builder_set_member_name (b, "profiles");
           json_builder_begin_array (b);
           for (guint k = 0; k < profs->len; k++)
@@ -238,7 +209,7 @@ cmd_status (CliGlobal *g, int argc, char **argv)
               g_autoptr(GList) keys = g_list_sort (g_hash_table_get_keys (in->params),
                                                    (GCompareFunc) strcmp);
               for (GList *l = keys; l; l = l->next)
-                jstr (b, l->data, g_hash_table_lookup (in->params, l->data));
+                mkvm_json_add_string (b, l->data, g_hash_table_lookup (in->params, l->data));
             }
           json_builder_end_object (b);
           json_builder_end_object (b);
@@ -312,20 +283,7 @@ cmd_domains (CliGlobal *g, int argc, char **argv)
       g_autoptr(JsonBuilder) b = json_builder_new ();
       json_builder_begin_array (b);
       for (guint i = 0; i < recs->len; i++)
-        {
-          MkvmRecord *r = g_ptr_array_index (recs, i);
-          json_builder_begin_object (b);
-          jstr (b, "name", r->name);
-          jstr (b, "uuid", r->uuid);
-          jint (b, "instance", r->instance);
-          jstr (b, "device", r->device);
-          jstr (b, "profile", r->profile);
-          jstr (b, "reason", r->reason);
-          jint (b, "created", r->created);
-          jint (b, "updated", r->updated);
-          jint (b, "pid", r->pid);
-          json_builder_end_object (b);
-        }
+        mkvm_json_add_record (b, g_ptr_array_index (recs, i));
       json_builder_end_array (b);
       print_json (b);
       return EXIT_OK;
@@ -381,8 +339,7 @@ cmd_drain (CliGlobal *g, int argc, char **argv)
   code = existing_instance (argv[optind], &st, &in);
   if (code < 0)
     {
-      g_autoptr(MkvmLock) lock = mkvm_lock_acquire (NULL, &error);
-      if (!lock || !mkvm_drain_set (NULL, in->id, reason, &error))
+      if (!mkvm_instance_drain (NULL, in->id, reason, &error))
         code = cli_fail_error (error);
       else
         {
@@ -400,14 +357,13 @@ cmd_undrain (CliGlobal *g, int argc, char **argv)
 {
   guint id;
   g_autoptr(GError) error = NULL;
-  g_autoptr(MkvmLock) lock = NULL;
 
   if (argc != 2 || argv[1][0] == '-')
     return cli_fail (EXIT_USAGE, "usage: multikvm undrain N");
   if (!cli_parse_id (argv[1], &id))
     return EXIT_USAGE;
   /* no inventory check: a drain flag of an unloaded instance can be cleared */
-  if (!(lock = mkvm_lock_acquire (NULL, &error)) || !mkvm_drain_clear (NULL, id, &error))
+  if (!mkvm_instance_undrain (NULL, id, &error))
     return cli_fail_error (error);
   printf ("instance %u accepts new VMs\n", id);
   return EXIT_OK;
@@ -478,10 +434,10 @@ names_on (GPtrArray *records, guint id, guint *count)
 static gboolean
 unload_module (const char *module, GError **error)
 {
-  const char *prog = g_getenv ("MULTIKVM_MODPROBE");
+  const char *prog = mkvm_test_getenv ("MULTIKVM_MODPROBE");
   g_autofree char *out = NULL, *err = NULL;
   int status = 0;
-  gboolean custom = prog && *prog;
+  gboolean custom = prog != NULL;
   const char *argv1[] = { custom ? prog : "modprobe", "-r", module, NULL };
   const char *argv2[] = { "rmmod", module, NULL };
 
@@ -512,8 +468,8 @@ cmd_retire (CliGlobal *g, int argc, char **argv)
   gint64 timeout = 0, start = g_get_monotonic_time ();
   int c, code;
   guint id;
-  const char *poll_env = g_getenv ("MULTIKVM_POLL_MS");
-  guint poll_ms = poll_env ? (guint) g_ascii_strtoull (poll_env, NULL, 10) : 1000;
+  const char *poll_env = mkvm_test_getenv ("MULTIKVM_POLL_MS");
+  guint poll_ms = 1000;
   g_autofree char *last = NULL;
   g_autofree char *module = NULL;
   g_autoptr(GError) error = NULL;
@@ -539,8 +495,14 @@ cmd_retire (CliGlobal *g, int argc, char **argv)
     return cli_fail (EXIT_USAGE, "usage: multikvm retire N [--wait [--timeout SECONDS]]");
   if (!cli_parse_id (argv[optind], &id))
     return EXIT_USAGE;
-  if (poll_ms < 10)
-    poll_ms = 10;
+  if (poll_env)
+    {
+      guint64 v;
+      if (!g_ascii_string_to_unsigned (poll_env, 10, 10, 60000, &v, NULL))
+        return cli_fail (EXIT_USAGE, "MULTIKVM_POLL_MS is '%s': write milliseconds from 10 "
+                         "to 60000", poll_env);
+      poll_ms = v;
+    }
 
   for (;;)
     {
@@ -580,8 +542,7 @@ cmd_retire (CliGlobal *g, int argc, char **argv)
           module = g_strdup (in->module);
           if (!mkvm_drains_find (st.drains, id))
             {
-              g_autoptr(MkvmLock) lock = mkvm_lock_acquire (NULL, &error);
-              if (!lock || !mkvm_drain_set (NULL, id, "retiring", &error))
+              if (!mkvm_instance_drain (NULL, id, "retiring", &error))
                 {
                   cli_state_clear (&st);
                   return cli_fail_error (error);
@@ -630,11 +591,8 @@ cmd_retire (CliGlobal *g, int argc, char **argv)
   fflush (stdout);
   if (!unload_module (module, &error))
     return cli_fail_error (error);
-  {
-    g_autoptr(MkvmLock) lock = mkvm_lock_acquire (NULL, &error);
-    if (!lock || !mkvm_drain_clear (NULL, id, &error))
-      return cli_fail_error (error);
-  }
+  if (!mkvm_instance_undrain (NULL, id, &error))
+    return cli_fail_error (error);
   printf ("retire: instance %u retired (%s unloaded)\n", id, module);
   return EXIT_OK;
 }

@@ -17,7 +17,7 @@
 # usage: kmod/build.sh [--kernel-build DIR] [--source FILE] [--patch FILE]...
 #                      [--instances "amd:1 intel:2"] [--out DIR] [--work DIR]
 #                      [--no-vac [--vac-symvers FILE]] [--jobs N]
-#                      [--keep-going-on-warnings]
+#                      [--keep-going-on-warnings] [--fault-inject]
 #
 #   --kernel-build DIR  the kernel's build directory (/lib/modules/R/build)
 #   --source FILE       linux-source-6.12: the .deb or the .tar.xz in it; or
@@ -29,6 +29,8 @@
 #                       amd:3 intel:1 intel:2); "" builds vac.ko only
 #   --no-vac            do not build vac.ko; the instances link against
 #                       --vac-symvers (default: <work>/vac/Module.symvers)
+#   --fault-inject      a test build: the instances take fail_init_at=STEP
+#                       (kmod/include/mkvm-fault.h); never for production
 #
 # Defaults come from the kernel cache filled by scripts/setup
 # ($MULTIKVM_CACHE_DIR or <repo>/.cache, kernel/cur).  The build fails on
@@ -45,10 +47,11 @@ die() { printf 'kmod/build.sh: error: %s\n' "$*" >&2; exit 1; }
 say() { printf 'kmod: %s\n' "$*"; }
 
 kbuild= source= out= work= jobs=$(nproc) strict=1 build_vac=1 vac_symvers=
+fault_inject=0
 hotfixes=()
 instances="amd:1 amd:2 amd:3 intel:1 intel:2"
 while [ $# -gt 0 ]; do
-	[ $# -ge 2 ] || case "$1" in --no-vac|--keep-going-on-warnings|-h|--help) ;;
+	[ $# -ge 2 ] || case "$1" in --no-vac|--keep-going-on-warnings|--fault-inject|-h|--help) ;;
 		*) die "$1 needs a value (see --help)" ;; esac
 	case "$1" in
 	--kernel-build) kbuild=$2; shift 2 ;;
@@ -61,6 +64,7 @@ while [ $# -gt 0 ]; do
 	--no-vac) build_vac=0; shift ;;
 	--vac-symvers) vac_symvers=$2; shift 2 ;;
 	--keep-going-on-warnings) strict=0; shift ;;
+	--fault-inject) fault_inject=1; shift ;;
 	-h|--help) sed -n '3,/^set -euo/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
@@ -98,6 +102,16 @@ done
 
 log=$work/build.log
 : >"$log"
+# Compiler cache: a rebuild of the same source, series and headers (the
+# next CI run, another worktree at the same commit) reuses the objects;
+# ccache hashes the compiler, its flags and the preprocessed source, and
+# replays warnings, so the strict check below still sees them.
+# MULTIKVM_CCACHE=0 turns it off.
+if [ "${MULTIKVM_CCACHE:-1}" != 0 ] && [ -d /usr/lib/ccache ] && command -v ccache >/dev/null; then
+	export PATH=/usr/lib/ccache:$PATH
+	export CCACHE_DIR=${CCACHE_DIR:-$cache/ccache}
+	export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
+fi
 # run_make DESCRIPTION make-args...: quiet unless it fails or warns.
 run_make() {
 	local what=$1 rc=0 sym
@@ -244,10 +258,16 @@ for i in $instances; do
 		.kernel = "$krel",					\\
 	}
 	EOF
+	test_build=
+	if [ $fault_inject -eq 1 ]; then
+		printf '/* a test build: fail_init_at= (mkvm-fault.h) */\n#define MKVM_FAULT_INJECT 1\n' \
+			>>"$idir/arch/x86/kvm/mkvm-build.h.new"
+		test_build=" (test build: fault injection)"
+	fi
 	mv "$idir/arch/x86/kvm/mkvm-build.h.new" "$idir/arch/x86/kvm/mkvm-build.h"
 	cp "$work/compat/mkvm-compat-have.h" "$idir/arch/x86/kvm/mkvm-compat-have.h.new"
 	mv "$idir/arch/x86/kvm/mkvm-compat-have.h.new" "$idir/arch/x86/kvm/mkvm-compat-have.h"
-	say "building $name.ko: KVM $srcver ($src_debver)${hotfix_list:+ + $hotfix_list} against $krel"
+	say "building $name.ko: KVM $srcver ($src_debver)${hotfix_list:+ + $hotfix_list} against $krel$test_build"
 	run_make "$name.ko (KVM $srcver)" M="$idir/arch/x86/kvm" KVM_VENDOR="$vendor" KVM_INSTANCE="$n" \
 		MKVM_INCLUDE="$kmod/include" \
 		KBUILD_EXTRA_SYMBOLS="$vac_symvers" modules

@@ -7,8 +7,9 @@
  *   NAME restore begin -     same, for the saved XML (prints nothing: XML unchanged)
  *   NAME migrate begin -     same, for an incoming domain (prints nothing)
  *   NAME started begin -     verify QEMU opened exactly the recorded node,
- *                            note its pid, optionally hide the other nodes
- *   NAME reconnect begin -   daemon restart: re-verify and repair the record
+ *                            confine it to that instance, note its pid
+ *   NAME reconnect begin -   daemon restart: re-verify and repair the record,
+ *                            confine again
  *   NAME release end *       forget the record
  *
  * Every decision and record comes from libmultikvm; the hook never calls
@@ -16,24 +17,17 @@
  * to the user, and exit 1 (aborting the start).  Exit status: 0 ok (and for
  * every call we do not handle), 1 refused, 2 usage.
  *
- * multikvm.conf: isolate=yes removes every kvm node but the chosen one from
- * QEMU's private /dev at "started".
+ * multikvm.conf: confine=yes (the default) narrows QEMU's device cgroup to
+ * its instance and removes the other kvm nodes from its private /dev at
+ * "started" (mkvm-confine.h); failing that fails the start.  confine=no
+ * leaves QEMU with every node libvirt's cgroup_device_acl gives it.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 
 #include "multikvm.h"
 #include "mkvm-node.h"
@@ -45,11 +39,18 @@ static const char *dom_name = "?";
 static void G_GNUC_NORETURN
 die (const char *msg)
 {
-  /* Library messages usually name the domain already. */
-  if (g_str_has_prefix (msg, "domain '"))
-    fprintf (stderr, PROG ": %s\n", msg);
+  fprintf (stderr, PROG ": domain '%s': %s\n", dom_name, msg);
+  exit (1);
+}
+
+/* A library error names the domain itself when it concerns one. */
+static void G_GNUC_NORETURN
+die_error (const GError *error)
+{
+  if (mkvm_error_get_domain (error) != NULL)
+    fprintf (stderr, PROG ": %s\n", error->message);
   else
-    fprintf (stderr, PROG ": domain '%s': %s\n", dom_name, msg);
+    fprintf (stderr, PROG ": domain '%s': %s\n", dom_name, error->message);
   exit (1);
 }
 
@@ -80,53 +81,6 @@ read_stdin (gsize *len)
   return g_string_free (g_steal_pointer (&buf), FALSE);
 }
 
-/*
- * The domain's type and uuid, read without judging our metadata: release
- * and reconnect must work even when the metadata was made invalid (e.g.
- * with `virsh metadata --live`) after the domain started.
- */
-typedef struct {
-  gboolean kvm;                 /* <domain type='kvm'> (or no type) */
-  char *uuid;                   /* lower case, NULL when absent or invalid */
-} DomInfo;
-
-static void
-dom_info_clear (DomInfo *d)
-{
-  g_clear_pointer (&d->uuid, g_free);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DomInfo, dom_info_clear)
-
-static void
-parse_domain (const char *xml, gsize len, DomInfo *info)
-{
-  xmlDoc *doc = xmlReadMemory (xml, (int) len, "domain.xml", NULL,
-                               XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-  xmlNode *root = doc ? xmlDocGetRootElement (doc) : NULL;
-
-  info->kvm = TRUE;
-  if (root != NULL)
-    {
-      xmlChar *type = xmlGetProp (root, (const xmlChar *) "type");
-
-      info->kvm = type == NULL || strcmp ((const char *) type, "kvm") == 0;
-      xmlFree (type);
-      for (xmlNode *n = root->children; n != NULL; n = n->next)
-        if (n->type == XML_ELEMENT_NODE && strcmp ((const char *) n->name, "uuid") == 0)
-          {
-            xmlChar *text = xmlNodeGetContent (n);
-            g_autofree char *u = g_ascii_strdown (g_strstrip ((char *) text), -1);
-
-            xmlFree (text);
-            if (mkvm_uuid_valid (u))
-              info->uuid = g_steal_pointer (&u);
-            break;
-          }
-    }
-  if (doc != NULL)
-    xmlFreeDoc (doc);
-}
-
 /* What started and reconnect start from. */
 typedef struct {
   MkvmPolicy *policy;
@@ -148,128 +102,56 @@ ctx_load (Ctx *c, GError **error)
 {
   return (c->policy = mkvm_policy_load (NULL, error)) != NULL &&
          (c->inv = mkvm_inventory_load (c->policy, error)) != NULL &&
-         (c->pid = mkvm_qemu_read_pid (dom_name, error)) != 0;
+         (c->pid = mkvm_libvirt_qemu_pid (dom_name, error)) != 0;
 }
 
 /* prepare / restore / migrate */
 static int
-do_place (const char *xml, gsize len, const DomInfo *info)
+do_place (const MkvmDomain *info)
 {
-  g_autoptr(MkvmWish) wish = NULL;
   g_autoptr(MkvmPolicy) policy = NULL;
   g_autoptr(MkvmInventory) inv = NULL;
   g_autoptr(MkvmRecord) rec = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (!info->kvm)
+  if (!mkvm_domain_is_kvm (info))
     return 0;
-  if ((wish = mkvm_wish_from_xml (xml, len, &error)) == NULL ||
-      (policy = mkvm_policy_load (NULL, &error)) == NULL ||
+  if (info->wish == NULL)
+    die_error (info->wish_error);
+  if ((policy = mkvm_policy_load (NULL, &error)) == NULL ||
       (inv = mkvm_inventory_load (policy, &error)) == NULL ||
-      (rec = mkvm_place_domain (NULL, policy, inv, wish, &error)) == NULL)
-    die (error->message);
+      (rec = mkvm_place_domain (NULL, policy, inv, info->wish, &error)) == NULL)
+    die_error (error);
   return 0;
 }
 
+/* Keep QEMU on its instance (mkvm-confine.h), or say why it cannot be. */
 static gboolean
-isolation_wanted (void)
+confine (const MkvmInventory *inv, pid_t pid, guint id, GError **error)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *v = mkvm_conf_get ("isolate", &error);
+  const MkvmInstance *inst = mkvm_inventory_find (inv, id);
+  gboolean wanted;
 
-  return v != NULL && (g_ascii_strcasecmp (v, "yes") == 0 || strcmp (v, "1") == 0 ||
-                       g_ascii_strcasecmp (v, "true") == 0);
-}
-
-/*
- * In QEMU's mount namespace, unlink every kvm node of /dev except the one
- * recorded: char devices of an instance, and /dev/kvm, /dev/kvmN.  The node
- * kept is the recorded path itself (same inode), so this also holds where
- * several nodes share one device number.  Done in a child: setns() wants a
- * single-threaded caller and must not affect the hook itself.
- */
-static void
-isolate (const MkvmInventory *inv, pid_t pid, const char *keep_path)
-{
-  g_autofree char *ns = g_strdup_printf ("%s/%d/ns/mnt", mkvm_path_proc (), pid);
-  int fd = open (ns, O_RDONLY | O_CLOEXEC);
-  char why[256] = "";
-  int pfd[2];
-  pid_t child;
-  int status;
-  ssize_t n;
-
-  if (fd < 0 || pipe2 (pfd, O_CLOEXEC) < 0)
-    die (g_strdup_printf ("cannot open %s to isolate QEMU: %s", ns, g_strerror (errno)));
-  child = fork ();
-  if (child == 0)
+  if (!mkvm_confine_wanted (&wanted, error))
+    return FALSE;
+  if (!wanted)
+    return TRUE;
+  if (inst == NULL)
     {
-      struct stat keep;
-      struct dirent *e;
-      DIR *d;
-
-      close (pfd[0]);
-#define CHILD_FAIL(what, arg) \
-      do { dprintf (pfd[1], "%s %s: %s", what, arg, g_strerror (errno)); _exit (1); } while (0)
-      if (setns (fd, CLONE_NEWNS) < 0)
-        CHILD_FAIL ("setns", ns);
-      if (stat (keep_path, &keep) < 0)
-        CHILD_FAIL ("stat", keep_path);
-      if ((d = opendir ("/dev")) == NULL)
-        CHILD_FAIL ("opendir", "/dev");
-      while ((e = readdir (d)) != NULL)
-        {
-          g_autofree char *path = g_strconcat ("/dev/", e->d_name, NULL);
-          const char *tail = e->d_name + 3;
-          struct stat st;
-
-          if (!g_str_has_prefix (e->d_name, "kvm") ||
-              lstat (path, &st) < 0 || !S_ISCHR (st.st_mode) ||
-              (st.st_dev == keep.st_dev && st.st_ino == keep.st_ino))
-            continue;
-          if (mkvm_inventory_find_by_rdev (inv, st.st_rdev) == NULL &&
-              *tail != '\0' && strspn (tail, "0123456789") != strlen (tail))
-            continue;           /* kvm-something that is no instance of ours */
-          /* A node bind-mounted into /dev came along as a mount: detach it
-           * (in QEMU's namespace only), then remove what is underneath. */
-          if (unlink (path) < 0 && (errno != EBUSY || umount2 (path, MNT_DETACH) < 0 ||
-                                    (unlink (path) < 0 && errno != ENOENT)))
-            CHILD_FAIL ("unlink", path);
-        }
-      _exit (0);
-#undef CHILD_FAIL
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_NOT_FOUND, "instance %u is gone", id);
+      return FALSE;
     }
-  close (fd);
-  close (pfd[1]);
-  while ((n = read (pfd[0], why, sizeof why - 1)) < 0 && errno == EINTR)
-    ;
-  why[n > 0 ? n : 0] = '\0';
-  close (pfd[0]);
-  if (child < 0 || waitpid (child, &status, 0) < 0 || !WIFEXITED (status) ||
-      WEXITSTATUS (status) != 0)
-    die (g_strdup_printf ("could not remove the other KVM nodes from QEMU's /dev (pid %d: %s); "
-                          "set isolate=no in %s to start without isolation",
-                          pid, why[0] ? why : "child failed", mkvm_path_conf ()));
-}
-
-static void
-write_record_locked (MkvmRecord *rec)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(MkvmLock) lock = mkvm_lock_acquire (NULL, &error);
-
-  if (lock == NULL || !mkvm_record_write (NULL, rec, &error))
-    die (error->message);
+  return mkvm_confine_qemu (inv, pid, inst, NULL, error);
 }
 
 static int
-do_started (const DomInfo *info)
+do_started (const MkvmDomain *info)
 {
   g_auto(Ctx) c = { 0 };
   g_autoptr(MkvmRecord) rec = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (!info->kvm)
+  if (!mkvm_domain_is_kvm (info))
     return 0;
   if (info->uuid == NULL)
     die ("the domain XML has no valid <uuid>");
@@ -277,12 +159,13 @@ do_started (const DomInfo *info)
   if ((rec = mkvm_record_load (NULL, info->uuid, &error)) == NULL ||
       !ctx_load (&c, &error) ||
       !mkvm_node_verify_pid (c.inv, c.pid, rec->instance, &error))
-    die (error->message);
-  if (isolation_wanted ())
-    isolate (c.inv, c.pid, rec->device);
-  rec->pid = c.pid;
-  rec->updated = g_get_real_time () / G_USEC_PER_SEC;
-  write_record_locked (rec);
+    die_error (error);
+  if (!confine (c.inv, c.pid, rec->instance, &error))
+    die (g_strdup_printf ("cannot confine QEMU to instance %u: %s; set confine=no in %s to "
+                          "start it unconfined", rec->instance, error->message,
+                          mkvm_path_conf ()));
+  if (!mkvm_domain_started (NULL, info->uuid, c.pid, &error))
+    die_error (error);
   return 0;
 }
 
@@ -292,71 +175,43 @@ do_started (const DomInfo *info)
  * kills the guest); problems are reported as warnings.
  */
 static int
-do_reconnect (const DomInfo *info)
+do_reconnect (const MkvmDomain *info)
 {
   g_auto(Ctx) c = { 0 };
-  g_autoptr(MkvmRecord) rec = NULL;
-  g_autoptr(GArray) ids = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(MkvmLock) lock = NULL;
-  MkvmInstance *inst;
-  guint id;
+  g_autoptr(GError) confine_error = NULL;
+  gboolean several = FALSE, ok = TRUE;
+  guint id = 0;
 
-  if (!info->kvm || info->uuid == NULL)
+  if (!mkvm_domain_is_kvm (info) || info->uuid == NULL)
     return 0;
   if (!ctx_load (&c, &error) ||
-      (ids = mkvm_node_pid_instances (c.inv, c.pid, &error)) == NULL ||
-      (lock = mkvm_lock_acquire (NULL, &error)) == NULL)
-    {
-      warn (error->message);
-      return 0;
-    }
-  rec = mkvm_record_load (NULL, info->uuid, NULL);
-  if (ids->len == 0)
-    {
-      if (rec != NULL)
-        mkvm_record_remove (NULL, info->uuid, NULL);
-      return 0;
-    }
-  if (ids->len > 1)
+      !mkvm_domain_reconnected (NULL, c.inv, info->uuid, dom_name, c.pid, &several, &id,
+                               &error))
+    ok = FALSE;
+  if (several)
     warn ("QEMU has several KVM instances open; recording the first");
-  id = g_array_index (ids, guint, 0);
-  inst = mkvm_inventory_find (c.inv, id);
-  if (rec != NULL && rec->instance == id && rec->pid == c.pid && inst != NULL &&
-      g_strcmp0 (rec->device, inst->device) == 0)
-    return 0;                   /* the record is true */
-  if (rec == NULL)
+  /* confinement outlives libvirtd; apply it again all the same (an
+   * instance loaded since adds a device number to deny) */
+  if (id != 0 && !confine (c.inv, c.pid, id, &confine_error))
     {
-      rec = mkvm_record_new ();
-      rec->uuid = g_strdup (info->uuid);
-      rec->name = g_strdup (dom_name);
-      rec->created = g_get_real_time () / G_USEC_PER_SEC;
+      g_autofree char *msg = g_strdup_printf ("cannot confine QEMU to instance %u: %s", id,
+                                              confine_error->message);
+      warn (msg);
     }
-  if (rec->instance != id || inst == NULL || g_strcmp0 (rec->device, inst->device) != 0)
-    {
-      g_free (rec->device);
-      rec->device = g_strdup (inst ? inst->device : NULL);
-      g_free (rec->reason);
-      rec->reason = g_strdup_printf ("reconciled from /proc/%d/fd at reconnect", c.pid);
-      rec->instance = id;
-    }
-  rec->pid = c.pid;
-  rec->updated = g_get_real_time () / G_USEC_PER_SEC;
-  if (!mkvm_record_write (NULL, rec, &error))
+  if (!ok)
     warn (error->message);
   return 0;
 }
 
 static int
-do_release (const DomInfo *info)
+do_release (const MkvmDomain *info)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(MkvmLock) lock = NULL;
 
   if (info->uuid == NULL)
     return 0;
-  lock = mkvm_lock_acquire (NULL, &error);
-  if (lock == NULL || !mkvm_record_remove (NULL, info->uuid, &error))
+  if (!mkvm_domain_released (NULL, info->uuid, &error))
     warn (error->message);
   return 0;
 }
@@ -365,7 +220,7 @@ int
 main (int argc, char **argv)
 {
   g_autofree char *xml = NULL;
-  g_auto(DomInfo) info = { 0 };
+  g_autoptr(MkvmDomain) info = NULL;
   gsize len = 0;
   const char *op, *sub;
 
@@ -379,19 +234,19 @@ main (int argc, char **argv)
   op = argv[2];
   sub = argv[3];
   xml = read_stdin (&len);
-  parse_domain (xml, len, &info);
+  info = mkvm_domain_from_xml (xml, len);
 
   if (strcmp (sub, "begin") == 0)
     {
       if (strcmp (op, "prepare") == 0 || strcmp (op, "restore") == 0 ||
           strcmp (op, "migrate") == 0)
-        return do_place (xml, len, &info);
+        return do_place (info);
       if (strcmp (op, "started") == 0)
-        return do_started (&info);
+        return do_started (info);
       if (strcmp (op, "reconnect") == 0)
-        return do_reconnect (&info);
+        return do_reconnect (info);
     }
   if (strcmp (op, "release") == 0 && strcmp (sub, "end") == 0)
-    return do_release (&info);
+    return do_release (info);
   return 0;
 }

@@ -87,17 +87,17 @@ decide_pin (const MkvmPolicy *policy, const MkvmInventory *inv, GPtrArray *drain
       for (guint i = 0; i < inv->instances->len; i++)
         g_string_append_printf (ids, "%s%u", ids->len ? ", " : "",
                                 ((MkvmInstance *) g_ptr_array_index (inv->instances, i))->id);
-      g_set_error (error, MKVM_ERROR, MKVM_ERROR_NO_CANDIDATE,
-                   "domain '%s': pinned to instance %u, which is not loaded (loaded: %s): "
-                   "load it or change the pin with 'multikvm assign %s --instance N'",
-                   wish->name, wish->instance, ids->len ? ids->str : "none", wish->name);
+      mkvm_set_domain_error (error, MKVM_ERROR_NO_CANDIDATE, wish->name,
+                             "pinned to instance %u, which is not loaded (loaded: %s): "
+                             "load it or change the pin with 'multikvm assign %s --instance N'",
+                             wish->instance, ids->len ? ids->str : "none", wish->name);
       return NULL;
     }
   if (!inst->device_ok)
     {
-      g_set_error (error, MKVM_ERROR, MKVM_ERROR_DEVICE,
-                   "domain '%s': pinned instance %u is unusable: %s", wish->name, inst->id,
-                   inst->device_problem);
+      mkvm_set_domain_error (error, MKVM_ERROR_DEVICE, wish->name,
+                             "pinned instance %u is unusable: %s", inst->id,
+                             inst->device_problem);
       return NULL;
     }
   if (wish->profile)
@@ -105,26 +105,26 @@ decide_pin (const MkvmPolicy *policy, const MkvmInventory *inv, GPtrArray *drain
       prof = mkvm_policy_find_profile (policy, wish->profile);
       if (!prof)
         {
-          g_set_error (error, MKVM_ERROR, MKVM_ERROR_NOT_FOUND,
-                       "domain '%s': profile '%s' is not defined in policy %s: use one of "
-                       "its profiles or add it", wish->name, wish->profile, policy->source);
+          mkvm_set_domain_error (error, MKVM_ERROR_NOT_FOUND, wish->name,
+                                 "profile '%s' is not defined in policy %s: use one of "
+                                 "its profiles or add it", wish->profile, policy->source);
           return NULL;
         }
       if (!mkvm_instance_satisfies (inst, prof, &why))
         {
-          g_set_error (error, MKVM_ERROR, MKVM_ERROR_NO_CANDIDATE,
-                       "domain '%s': pinned instance %u does not satisfy profile %s (%s): "
-                       "drop the pin or the profile", wish->name, inst->id, prof->name, why);
+          mkvm_set_domain_error (error, MKVM_ERROR_NO_CANDIDATE, wish->name,
+                                 "pinned instance %u does not satisfy profile %s (%s): "
+                                 "drop the pin or the profile", inst->id, prof->name, why);
           return NULL;
         }
     }
   drain = mkvm_drains_find (drains, inst->id);
   if (drain && policy->pin_draining == MKVM_PIN_DRAINING_REFUSE)
     {
-      g_set_error (error, MKVM_ERROR, MKVM_ERROR_DRAINING,
-                   "domain '%s': pinned instance %u is draining (%s) and takes no new VMs: "
-                   "pin another instance, or 'multikvm undrain %u'", wish->name, inst->id,
-                   drain->reason ? drain->reason : "no reason given", inst->id);
+      mkvm_set_domain_error (error, MKVM_ERROR_DRAINING, wish->name,
+                             "pinned instance %u is draining (%s) and takes no new VMs: "
+                             "pin another instance, or 'multikvm undrain %u'", inst->id,
+                             drain->reason ? drain->reason : "no reason given", inst->id);
       return NULL;
     }
   return decision_new (inst, prof ? prof->name : NULL,
@@ -133,33 +133,111 @@ decide_pin (const MkvmPolicy *policy, const MkvmInventory *inv, GPtrArray *drain
                                         drain ? " (draining, allowed by policy)" : ""));
 }
 
+/*
+ * What the domain may have: the policy's assignment for it (a wish that
+ * asks for something else is refused), else its own wish, unless it pins
+ * an instance where the policy allows no pins or asks for a restricted
+ * profile.  @eff shares @wish's and the policy's strings.
+ */
+static gboolean
+authorize (const MkvmPolicy *policy, const MkvmWish *wish, MkvmWish *eff, gboolean *assigned,
+           GError **error)
+{
+  const MkvmAssignment *a = mkvm_policy_find_assignment (policy, wish->uuid, wish->name);
+  const MkvmProfile *prof;
+
+  *eff = *wish;
+  *assigned = a != NULL;
+  if (a != NULL)
+    {
+      if ((wish->instance && wish->instance != a->instance) ||
+          (wish->profile && g_strcmp0 (wish->profile, a->profile) != 0))
+        {
+          g_autoptr(GString) asks = g_string_new (NULL);
+          g_autoptr(GString) gives = g_string_new (NULL);
+
+          if (wish->instance)
+            g_string_append_printf (asks, "instance %u", wish->instance);
+          if (wish->profile)
+            g_string_append_printf (asks, "%sprofile %s", asks->len ? ", " : "", wish->profile);
+          if (a->instance)
+            g_string_append_printf (gives, "instance %u", a->instance);
+          if (a->profile)
+            g_string_append_printf (gives, "%sprofile %s", gives->len ? ", " : "", a->profile);
+          mkvm_set_domain_error (error, MKVM_ERROR_DENIED, wish->name,
+                                 "asks for %s, but policy %s assigns it %s: remove the "
+                                 "wish from the domain's metadata ('multikvm assign %s "
+                                 "--clear') or change the assignment", asks->str,
+                                 policy->source, gives->str, wish->name);
+          return FALSE;
+        }
+      eff->instance = a->instance;
+      eff->profile = a->profile;
+      return TRUE;
+    }
+  if (wish->instance && !policy->pins_allowed)
+    {
+      mkvm_set_domain_error (error, MKVM_ERROR_DENIED, wish->name,
+                             "asks for instance %u, but policy %s lets no domain pin an "
+                             "instance (<pins allow=\"no\"/>): remove the pin ('multikvm "
+                             "assign %s --clear') or assign it in the policy's <assignments>",
+                             wish->instance, policy->source, wish->name);
+      return FALSE;
+    }
+  if (wish->profile && (prof = mkvm_policy_find_profile (policy, wish->profile)) &&
+      prof->restricted)
+    {
+      mkvm_set_domain_error (error, MKVM_ERROR_DENIED, wish->name,
+                             "asks for profile %s, which policy %s restricts: only the "
+                             "policy gives it (<assignments>): remove it from the domain's "
+                             "metadata ('multikvm assign %s --clear') or assign it in the "
+                             "policy", prof->name, policy->source, wish->name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 MkvmDecision *
 mkvm_decide (const MkvmPolicy *policy, const MkvmInventory *inv, GPtrArray *records,
-             GPtrArray *drains, const MkvmWish *wish, GError **error)
+             GPtrArray *drains, const MkvmWish *req, GError **error)
 {
   const char *pname;
   const MkvmProfile *prof;
   g_autoptr(GArray) cands = NULL;
   g_autoptr(GString) rejects = NULL;
   const Candidate *best;
+  MkvmWish eff;
+  const MkvmWish *wish = &eff;
+  gboolean assigned;
+  MkvmDecision *d;
 
+  if (!authorize (policy, req, &eff, &assigned, error))
+    return NULL;
   if (wish->instance)
-    return decide_pin (policy, inv, drains, wish, error);
+    {
+      if ((d = decide_pin (policy, inv, drains, wish, error)) && assigned)
+        {
+          char *r = g_strconcat ("assigned by the policy: ", d->reason, NULL);
+          g_free (d->reason);
+          d->reason = r;
+        }
+      return d;
+    }
 
   pname = wish->profile ? wish->profile : policy->default_profile;
   prof = mkvm_policy_find_profile (policy, pname);
   if (!prof)
     {
-      g_set_error (error, MKVM_ERROR, MKVM_ERROR_NOT_FOUND,
-                   "domain '%s': profile '%s' is not defined in policy %s: use one of its "
-                   "profiles or add it", wish->name, pname, policy->source);
+      mkvm_set_domain_error (error, MKVM_ERROR_NOT_FOUND, wish->name,
+                             "profile '%s' is not defined in policy %s: use one of its "
+                             "profiles or add it", pname, policy->source);
       return NULL;
     }
   if (inv->instances->len == 0)
     {
-      g_set_error (error, MKVM_ERROR, MKVM_ERROR_NO_CANDIDATE,
-                   "domain '%s': no KVM instances found (is vac loaded? see 'multikvm "
-                   "status' and 'multikvm doctor')", wish->name);
+      mkvm_set_domain_error (error, MKVM_ERROR_NO_CANDIDATE, wish->name,
+                             "no KVM instances found (is vac loaded? see 'multikvm "
+                             "status' and 'multikvm doctor')");
       return NULL;
     }
   cands = g_array_new (FALSE, FALSE, sizeof (Candidate));
@@ -185,16 +263,16 @@ mkvm_decide (const MkvmPolicy *policy, const MkvmInventory *inv, GPtrArray *reco
     }
   if (cands->len == 0)
     {
-      g_set_error (error, MKVM_ERROR, MKVM_ERROR_NO_CANDIDATE,
-                   "domain '%s': no instance for profile %s: %s", wish->name, prof->name,
-                   rejects->str);
+      mkvm_set_domain_error (error, MKVM_ERROR_NO_CANDIDATE, wish->name,
+                             "no instance for profile %s: %s", prof->name, rejects->str);
       return NULL;
     }
   g_array_sort_with_data (cands, candidate_cmp, (gpointer) policy);
   best = &g_array_index (cands, Candidate, 0);
   return decision_new (best->inst, prof->name,
-                       g_strdup_printf ("profile %s%s: build_time %" G_GINT64_FORMAT
+                       g_strdup_printf ("%sprofile %s%s: build_time %" G_GINT64_FORMAT
                                         ", %u domains, %u candidates",
+                                        assigned ? "assigned by the policy: " : "",
                                         prof->name, wish->profile ? "" : " (default)",
                                         best->inst->build_time, best->load, cands->len));
 }

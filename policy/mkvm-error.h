@@ -26,6 +26,35 @@ typedef enum {
   MKVM_ERROR_ABI,           /* vac sysfs ABI unknown or sysfs unreadable */
   MKVM_ERROR_BUSY,          /* instance still has VMs or records (retire) */
   MKVM_ERROR_IO,            /* I/O error on runtime state, lock, /proc */
+  MKVM_ERROR_DENIED,        /* the policy does not let the domain ask for it */
 } MkvmErrorCode;
+
+/**
+ * mkvm_set_domain_error:
+ * @domain: name of the domain the error concerns
+ *
+ * Sets an MKVM_ERROR whose message is "domain 'DOMAIN': " followed by the
+ * formatted text, and which mkvm_error_get_domain() says names @domain.
+ */
+void mkvm_set_domain_error (GError **error, MkvmErrorCode code, const char *domain,
+                            const char *format, ...) G_GNUC_PRINTF (4, 5);
+
+/**
+ * mkvm_prefix_domain_error:
+ * Like mkvm_set_domain_error() for an MKVM_ERROR already set: prefixes
+ * "domain 'DOMAIN': " to its message.  Nothing when @error or *@error is
+ * NULL, when *@error is of another error domain, or when it names a domain
+ * already.
+ */
+void mkvm_prefix_domain_error (GError **error, const char *domain);
+
+/**
+ * mkvm_error_get_domain:
+ * Returns: (nullable) the domain named at the start of @error's message
+ * (by mkvm_set_domain_error() or mkvm_prefix_domain_error()), or NULL when
+ * the message names none: front ends that speak for one domain add its
+ * name then.
+ */
+const char *mkvm_error_get_domain (const GError *error);
 
 G_END_DECLS

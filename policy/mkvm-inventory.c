@@ -478,7 +478,7 @@ mkvm_inventory_check_device (const MkvmInventory *inv, const char *path, guint *
                    "device %s is not a character device", path);
       return FALSE;
     }
-  inst = mkvm_inventory_find_by_stat (inv, &st);
+  inst = mkvm_inventory_find_by_stat (inv, &st, path);
   if (!inst)
     {
       g_set_error (error, MKVM_ERROR, MKVM_ERROR_DEVICE,
@@ -561,29 +561,4 @@ mkvm_instance_satisfies (const MkvmInstance *inst, const MkvmProfile *profile, c
   if (why)
     *why = NULL;
   return TRUE;
-}
-
-gboolean
-mkvm_vac_write_default (guint id, GError **error)
-{
-  g_autofree char *path = mkvm_path_vac ("default_instance");
-  g_autofree char *text = id ? g_strdup_printf ("%u\n", id) : g_strdup ("none\n");
-  FILE *f = fopen (path, "we");
-  int e;
-  if (!f)
-    goto fail;
-  if (fputs (text, f) == EOF)
-    {
-      e = errno;
-      fclose (f);
-      errno = e;
-      goto fail;
-    }
-  if (fclose (f) != 0)
-    goto fail;
-  return TRUE;
-fail:
-  e = errno;
-  g_set_error (error, MKVM_ERROR, MKVM_ERROR_IO, "cannot write %s: %s", path, g_strerror (e));
-  return FALSE;
 }

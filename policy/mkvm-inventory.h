@@ -42,7 +42,8 @@ typedef struct {
  * @id: 1..999
  * @vendor, @module, @devname, @build_id: from sysfs (may be NULL for statics)
  * @device: device node path, <devdir>/<devname> (or the static declaration)
- * @dev: char device number vac reports (0 for statics: not checked)
+ * @dev: char device number vac reports (statics: of the declared node, once
+ *   @device_ok)
  * @build: what the module was built from (all NULL for statics)
  * @build_time, @load_time: seconds since the epoch (0 when unknown)
  * @vms, @vcpus: live counts from sysfs (0 for statics)
@@ -110,8 +111,9 @@ MkvmInstance *mkvm_inventory_find (const MkvmInventory *inv, guint id);
  * @out_id: (out) (optional): instance the node belongs to
  *
  * TRUE when @path (after stat, following symlinks) is a character device
- * whose st_rdev equals the dev of one instance of @inv (for statics:
- * the same inode as the declared node).  Else MKVM_ERROR_DEVICE.
+ * whose st_rdev equals the dev of one instance of @inv (for statics: of the
+ * declared node; statics sharing one device number are told apart by
+ * @path, see mkvm_inventory_find_by_stat()).  Else MKVM_ERROR_DEVICE.
  */
 gboolean mkvm_inventory_check_device (const MkvmInventory *inv, const char *path,
                                       guint *out_id, GError **error);
@@ -147,8 +149,5 @@ char *mkvm_release_version (const char *release);
  * 6.12.117 on a 6.12.107 kernel.  FALSE when either is unknown.
  */
 gboolean mkvm_instance_kvm_differs (const MkvmInventory *inv, const MkvmInstance *inst);
-
-/** mkvm_vac_write_default: writes @id (0 = "none") to <sysfs>/kernel/vac/default_instance. */
-gboolean mkvm_vac_write_default (guint id, GError **error);
 
 G_END_DECLS

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* mkvm-node.c — instance of a kvm node or open fd, by inode for statics. */
+/* mkvm-node.c — instance of a kvm node or open fd, by device number. */
 #include <errno.h>
 #include <string.h>
 #include <sys/sysmacros.h>
@@ -8,27 +8,25 @@
 #include "mkvm-paths.h"
 
 MkvmInstance *
-mkvm_inventory_find_by_stat (const MkvmInventory *inv, const struct stat *st)
+mkvm_inventory_find_by_stat (const MkvmInventory *inv, const struct stat *st, const char *path)
 {
+  MkvmInstance *found = NULL;
+  guint n = 0;
+
   if (!S_ISCHR (st->st_mode))
     return NULL;
   for (guint i = 0; i < inv->instances->len; i++)
     {
       MkvmInstance *inst = g_ptr_array_index (inv->instances, i);
-      struct stat ist;
 
-      if (inst->is_static && inst->device != NULL && stat (inst->device, &ist) == 0 &&
-          ist.st_dev == st->st_dev && ist.st_ino == st->st_ino)
-        return inst;
+      if (!inst->device_ok || inst->dev != st->st_rdev)
+        continue;
+      if (path != NULL && g_strcmp0 (inst->device, path) == 0)
+        return inst;            /* the node declared at this path */
+      found = inst;
+      n++;
     }
-  for (guint i = 0; i < inv->instances->len; i++)
-    {
-      MkvmInstance *inst = g_ptr_array_index (inv->instances, i);
-
-      if (!inst->is_static && inst->device_ok && inst->dev == st->st_rdev)
-        return inst;
-    }
-  return NULL;
+  return n == 1 ? found : NULL; /* several names of one device: only by path */
 }
 
 gboolean
@@ -75,11 +73,17 @@ mkvm_node_pid_instances (const MkvmInventory *inv, pid_t pid, GError **error)
   while ((n = g_dir_read_name (d)) != NULL)
     {
       g_autofree char *p = g_build_filename (fddir, n, NULL);
+      g_autofree char *target = NULL;
       MkvmInstance *inst;
       struct stat st;
       gboolean dup = FALSE;
 
-      if (stat (p, &st) < 0 || (inst = mkvm_inventory_find_by_stat (inv, &st)) == NULL)
+      if (stat (p, &st) < 0 || !S_ISCHR (st.st_mode))
+        continue;
+      /* the path in the process's own mount namespace (libvirt's private
+       * /dev holds fresh nodes under the host's names) */
+      target = g_file_read_link (p, NULL);
+      if ((inst = mkvm_inventory_find_by_stat (inv, &st, target)) == NULL)
         continue;
       for (guint i = 0; i < ids->len; i++)
         dup |= g_array_index (ids, guint, i) == inst->id;

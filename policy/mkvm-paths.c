@@ -1,14 +1,39 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include "mkvm-paths.h"
 #include "mkvm-error.h"
 
+gboolean
+mkvm_test_build (void)
+{
+#ifdef MKVM_TEST_OVERRIDES
+  return TRUE;
+#else
+  return FALSE;
+#endif
+}
+
+const char *
+mkvm_test_getenv (const char *var)
+{
+#ifdef MKVM_TEST_OVERRIDES
+  const char *v = secure_getenv (var);
+
+  return v && *v ? v : NULL;
+#else
+  (void) var;
+  return NULL;
+#endif
+}
+
 static const char *
 env_or (const char *var, const char *def)
 {
-  const char *v = g_getenv (var);
-  return (v && *v) ? v : def;
+  const char *v = mkvm_test_getenv (var);
+  return v ? v : def;
 }
 
 const char *mkvm_path_policy (void) { return env_or ("MULTIKVM_POLICY", "/etc/multikvm/policy.xml"); }

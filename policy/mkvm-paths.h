@@ -16,8 +16,23 @@ G_BEGIN_DECLS
 /** Highest instance id vac hands out (ids are 1..MKVM_INSTANCE_MAX). */
 #define MKVM_INSTANCE_MAX 999
 
+/**
+ * mkvm_test_getenv:
+ * @var: a test override, e.g. "MULTIKVM_SYSFS"
+ *
+ * The value of @var when set and non-empty, else NULL.  Only the test build
+ * of the library (libmultikvm-testing: unit tests and the not-installed
+ * multikvm-testing CLI) reads the environment, and then through
+ * secure_getenv(); the library the installed programs link returns NULL for
+ * every variable, so no environment can redirect a root hook or CLI.
+ */
+const char *mkvm_test_getenv (const char *var);
+
+/** mkvm_test_build: TRUE in the test build (see mkvm_test_getenv()). */
+gboolean mkvm_test_build (void);
+
 /*
- * Each getter returns the environment override when set and non-empty,
+ * Each getter returns the test override (mkvm_test_getenv()) when set,
  * else the built-in default.  The returned string is owned by the library
  * (re-read from the environment on each call; valid until the next call
  * with the same getter or a change of the environment).  Callers that need

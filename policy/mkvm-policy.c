@@ -9,7 +9,7 @@
 #include "mkvm-error.h"
 #include "mkvm-paths.h"
 #include "mkvm-wish.h"
-#include "mkvm-private.h"
+#include "mkvm-xml.h"
 #include "policy-rng.h"
 
 const char *
@@ -36,6 +36,17 @@ static_free (gpointer p)
   g_free (s->module);
   g_free (s);
 }
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MkvmStaticInstance, static_free)
+
+static void
+assignment_free (gpointer p)
+{
+  MkvmAssignment *a = p;
+  g_free (a->uuid);
+  g_free (a->name);
+  g_free (a->profile);
+  g_free (a);
+}
 
 static MkvmPolicy *
 policy_new (const char *source)
@@ -43,6 +54,8 @@ policy_new (const char *source)
   MkvmPolicy *p = g_new0 (MkvmPolicy, 1);
   p->profiles = g_ptr_array_new_with_free_func (profile_free);
   p->statics = g_ptr_array_new_with_free_func (static_free);
+  p->assignments = g_ptr_array_new_with_free_func (assignment_free);
+  p->pins_allowed = TRUE;
   p->order = g_array_new (FALSE, FALSE, sizeof (MkvmOrderKey));
   p->pin_draining = MKVM_PIN_DRAINING_REFUSE;
   p->source = g_strdup (source);
@@ -64,6 +77,7 @@ mkvm_policy_free (MkvmPolicy *p)
     return;
   g_ptr_array_unref (p->profiles);
   g_ptr_array_unref (p->statics);
+  g_ptr_array_unref (p->assignments);
   g_array_unref (p->order);
   g_free (p->default_profile);
   g_free (p->source);
@@ -98,6 +112,20 @@ mkvm_policy_find_profile (const MkvmPolicy *policy, const char *name)
   return NULL;
 }
 
+const MkvmAssignment *
+mkvm_policy_find_assignment (const MkvmPolicy *policy, const char *uuid, const char *name)
+{
+  for (guint pass = 0; pass < 2; pass++)
+    for (guint i = 0; i < policy->assignments->len; i++)
+      {
+        const MkvmAssignment *a = g_ptr_array_index (policy->assignments, i);
+        if (pass == 0 ? (a->uuid && uuid && g_ascii_strcasecmp (a->uuid, uuid) == 0)
+                      : (a->name && name && strcmp (a->name, name) == 0))
+          return a;
+      }
+  return NULL;
+}
+
 typedef struct {
   GString *msg;
 } RngErrors;
@@ -128,6 +156,69 @@ static gboolean
 is_elem (xmlNode *n, const char *name)
 {
   return n->type == XML_ELEMENT_NODE && strcmp ((const char *) n->name, name) == 0;
+}
+
+/* <assignments><domain uuid=U | name=N [instance=I] [profile=P]/>...: the
+ * schema has checked the forms; one assignment per domain, each assigning
+ * something, names without control characters. */
+static gboolean
+parse_assignments (xmlNode *list, MkvmPolicy *p, GError **error)
+{
+  for (xmlNode *d = list->children; d; d = d->next)
+    {
+      MkvmAssignment *a;
+      g_autofree char *inst = NULL;
+      const char *who;
+
+      if (!is_elem (d, "domain"))
+        continue;
+      a = g_new0 (MkvmAssignment, 1);
+      g_ptr_array_add (p->assignments, a);
+      a->uuid = attr (d, "uuid");
+      a->name = attr (d, "name");
+      a->profile = attr (d, "profile");
+      inst = attr (d, "instance");
+      if (a->uuid)
+        {
+          char *lower = g_ascii_strdown (a->uuid, -1);
+          g_free (a->uuid);
+          a->uuid = lower;
+        }
+      who = a->uuid ? a->uuid : a->name;
+      if (a->name && !mkvm_domain_name_valid (a->name))
+        {
+          g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
+                       "policy %s: an assignment names a domain with control characters: "
+                       "use its uuid", p->source);
+          return FALSE;
+        }
+      if (inst)
+        {
+          g_autofree char *what = g_strdup_printf ("policy %s: the assignment of domain %s: "
+                                                   "instance", p->source, who);
+          if (!mkvm_parse_instance_id (inst, what, &a->instance, error))
+            return FALSE;
+        }
+      if (!a->instance && !a->profile)
+        {
+          g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
+                       "policy %s: the assignment of domain %s assigns nothing: give it "
+                       "instance=\"N\" or profile=\"NAME\"", p->source, who);
+          return FALSE;
+        }
+      for (guint i = 0; i + 1 < p->assignments->len; i++)
+        {
+          const MkvmAssignment *o = g_ptr_array_index (p->assignments, i);
+          if ((a->uuid && g_strcmp0 (o->uuid, a->uuid) == 0) ||
+              (a->name && g_strcmp0 (o->name, a->name) == 0))
+            {
+              g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
+                           "policy %s: domain %s is assigned twice: keep one", p->source, who);
+              return FALSE;
+            }
+        }
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -177,8 +268,8 @@ MkvmPolicy *
 mkvm_policy_parse (const char *xml, gssize len, const char *source, GError **error)
 {
   g_autoptr(MkvmPolicy) p = NULL;
-  xmlParserCtxtPtr ctxt;
-  xmlDocPtr doc;
+  g_autoptr(xmlDoc) doc = NULL;
+  g_autofree char *problem = NULL;
   xmlNode *root;
   gboolean have_order = FALSE;
 
@@ -191,33 +282,16 @@ mkvm_policy_parse (const char *xml, gssize len, const char *source, GError **err
       g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID, "policy %s is too large", source);
       return NULL;
     }
-  ctxt = xmlNewParserCtxt ();
-  {
-    MkvmXmlQuiet q;
-    mkvm_xml_quiet_begin (&q);
-    doc = xmlCtxtReadMemory (ctxt, xml, (int) len, source, NULL,
-                             XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING
-                             | XML_PARSE_NOCDATA | XML_PARSE_NOBLANKS);
-    mkvm_xml_quiet_end (&q);
-  }
+  doc = mkvm_xml_read (xml, (int) len, source, XML_PARSE_NOCDATA | XML_PARSE_NOBLANKS,
+                       &problem);
   if (!doc)
     {
-      xmlErrorPtr e = xmlCtxtGetLastError (ctxt);
-      g_autofree char *m = g_strdup (e && e->message ? e->message : "unknown error");
-      g_strstrip (m);
-      g_strdelimit (m, "\r\n\t", ' ');  /* one line */
       g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
-                   "policy %s is not well-formed XML (line %d: %s)", source,
-                   e ? e->line : 0, m);
-      xmlFreeParserCtxt (ctxt);
+                   "policy %s is not well-formed XML (%s)", source, problem);
       return NULL;
     }
-  xmlFreeParserCtxt (ctxt);
   if (!validate (doc, source, error))
-    {
-      xmlFreeDoc (doc);
-      return NULL;
-    }
+    return NULL;
 
   p = policy_new (source);
   root = xmlDocGetRootElement (doc);
@@ -231,7 +305,9 @@ mkvm_policy_parse (const char *xml, gssize len, const char *source, GError **err
               if (!is_elem (pn, "profile"))
                 continue;
               MkvmProfile *prof = g_new0 (MkvmProfile, 1);
+              g_autofree char *restricted = attr (pn, "restricted");
               prof->name = attr (pn, "name");
+              prof->restricted = g_strcmp0 (restricted, "yes") == 0;
               prof->params = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
               if (mkvm_policy_find_profile (p, prof->name))
                 {
@@ -239,7 +315,6 @@ mkvm_policy_parse (const char *xml, gssize len, const char *source, GError **err
                                "policy %s: profile '%s' is defined twice: keep one",
                                source, prof->name);
                   profile_free (prof);
-                  xmlFreeDoc (doc);
                   return NULL;
                 }
               g_ptr_array_add (p->profiles, prof);
@@ -265,7 +340,6 @@ mkvm_policy_parse (const char *xml, gssize len, const char *source, GError **err
                                        "policy %s: profile '%s' requires parameter '%s' "
                                        "twice: keep one <require>", source, prof->name, k);
                           g_free (k);
-                          xmlFreeDoc (doc);
                           return NULL;
                         }
                       g_hash_table_insert (prof->params, k, attr (r, "value"));
@@ -296,7 +370,6 @@ mkvm_policy_parse (const char *xml, gssize len, const char *source, GError **err
                     g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
                                  "policy %s: <order> lists '%s' twice: keep one",
                                  source, *w);
-                    xmlFreeDoc (doc);
                     return NULL;
                   }
               g_array_append_val (p->order, k);
@@ -308,6 +381,13 @@ mkvm_policy_parse (const char *xml, gssize len, const char *source, GError **err
           p->pin_draining = g_strcmp0 (pin, "allow") == 0 ? MKVM_PIN_DRAINING_ALLOW
                                                           : MKVM_PIN_DRAINING_REFUSE;
         }
+      else if (is_elem (c, "pins"))
+        {
+          g_autofree char *allow = attr (c, "allow");
+          p->pins_allowed = g_strcmp0 (allow, "no") != 0;
+        }
+      else if (is_elem (c, "assignments") && !parse_assignments (c, p, error))
+        return NULL;
       else if (is_elem (c, "instances"))
         {
           for (xmlNode *in = c->children; in; in = in->next)
@@ -315,14 +395,10 @@ mkvm_policy_parse (const char *xml, gssize len, const char *source, GError **err
               if (!is_elem (in, "instance"))
                 continue;
               g_autofree char *id = attr (in, "id");
-              MkvmStaticInstance *s = g_new0 (MkvmStaticInstance, 1);
+              g_autoptr(MkvmStaticInstance) s = g_new0 (MkvmStaticInstance, 1);
               g_autofree char *what = g_strdup_printf ("policy %s: static instance", source);
               if (!mkvm_parse_instance_id (id, what, &s->id, error))
-                {
-                  static_free (s);
-                  xmlFreeDoc (doc);
-                  return NULL;
-                }
+                return NULL;
               s->device = attr (in, "device");
               s->module = attr (in, "module");
               for (guint i = 0; i < p->statics->len; i++)
@@ -331,8 +407,6 @@ mkvm_policy_parse (const char *xml, gssize len, const char *source, GError **err
                     g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
                                  "policy %s: static instance %u is declared twice: keep one",
                                  source, s->id);
-                    static_free (s);
-                    xmlFreeDoc (doc);
                     return NULL;
                   }
               if (strstr (s->device, "/../") || g_str_has_suffix (s->device, "/.."))
@@ -340,15 +414,12 @@ mkvm_policy_parse (const char *xml, gssize len, const char *source, GError **err
                   g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
                                "policy %s: static instance %u: device '%s' contains '..': "
                                "give the absolute node path", source, s->id, s->device);
-                  static_free (s);
-                  xmlFreeDoc (doc);
                   return NULL;
                 }
-              g_ptr_array_add (p->statics, s);
+              g_ptr_array_add (p->statics, g_steal_pointer (&s));
             }
         }
     }
-  xmlFreeDoc (doc);
 
   if (!have_order)
     policy_default_order (p);
@@ -359,6 +430,19 @@ mkvm_policy_parse (const char *xml, gssize len, const char *source, GError **err
                    "or change <profiles default=...>", source, p->default_profile,
                    p->default_profile);
       return NULL;
+    }
+  for (guint i = 0; i < p->assignments->len; i++)
+    {
+      MkvmAssignment *a = g_ptr_array_index (p->assignments, i);
+      if (a->profile && !mkvm_policy_find_profile (p, a->profile))
+        {
+          g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
+                       "policy %s: the assignment of domain %s%s%s names profile '%s', which "
+                       "is not defined: add it or fix the assignment", source,
+                       a->uuid ? a->uuid : "'", a->uuid ? "" : a->name, a->uuid ? "" : "'",
+                       a->profile);
+          return NULL;
+        }
     }
   return g_steal_pointer (&p);
 }
@@ -377,7 +461,7 @@ mkvm_policy_load (const char *path, GError **error)
     {
       if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         {
-          if (!explicit_path && g_getenv ("MULTIKVM_POLICY") == NULL)
+          if (!explicit_path && mkvm_test_getenv ("MULTIKVM_POLICY") == NULL)
             return mkvm_policy_new_builtin ();
           g_set_error (error, MKVM_ERROR, MKVM_ERROR_NOT_FOUND,
                        "policy %s does not exist: create it (see data/policy.xml) or "

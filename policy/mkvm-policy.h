@@ -14,11 +14,14 @@ G_BEGIN_DECLS
  *   An instance satisfies the profile when every listed parameter exists in
  *   /sys/module/<module>/parameters and its value equals the required one
  *   (after trimming; boolean spellings Y/N/1/0 compare equal).
+ * @restricted: restricted="yes": a domain's metadata may not ask for it;
+ *   only the policy gives it (an assignment, or as the default profile)
  */
 typedef struct {
   char *name;
   char *description;
   GHashTable *params;
+  gboolean restricted;
 } MkvmProfile;
 
 /** Pin on a draining instance: refuse the start (default) or allow it. */
@@ -42,6 +45,20 @@ typedef struct {
 } MkvmStaticInstance;
 
 /**
+ * MkvmAssignment: the policy's own placement of one domain (<assignments>).
+ * @uuid: lower case, or NULL when the domain is named
+ * @name: the domain's name, or NULL when it is given by uuid
+ * @instance: pinned instance, 0 for none
+ * @profile: profile, NULL for none (at least one of the two is set)
+ */
+typedef struct {
+  char *uuid;
+  char *name;
+  guint instance;
+  char *profile;
+} MkvmAssignment;
+
+/**
  * MkvmPolicy:
  * @profiles: (element-type MkvmProfile) in file order
  * @default_profile: name of the profile used when a domain asks for none
@@ -50,6 +67,9 @@ typedef struct {
  *   newest-build then least-loaded; lowest id is always the last tie-break
  * @statics: (element-type MkvmStaticInstance)
  * @source: file the policy came from, or "(built-in)"
+ * @pins_allowed: <pins allow="no"/> makes it FALSE: a domain's metadata may
+ *   not pin an instance (an assignment may)
+ * @assignments: (element-type MkvmAssignment) in file order
  */
 typedef struct {
   GPtrArray *profiles;
@@ -58,6 +78,8 @@ typedef struct {
   GArray *order;
   GPtrArray *statics;
   char *source;
+  gboolean pins_allowed;
+  GPtrArray *assignments;
 } MkvmPolicy;
 
 void mkvm_policy_free (MkvmPolicy *policy);
@@ -91,6 +113,14 @@ MkvmPolicy *mkvm_policy_new_builtin (void);
 
 /** mkvm_policy_find_profile: (transfer none) profile by name or NULL. */
 MkvmProfile *mkvm_policy_find_profile (const MkvmPolicy *policy, const char *name);
+
+/**
+ * mkvm_policy_find_assignment:
+ * Returns: (transfer none) (nullable) the assignment of the domain with
+ * @uuid, else of the domain named @name.
+ */
+const MkvmAssignment *mkvm_policy_find_assignment (const MkvmPolicy *policy,
+                                                   const char *uuid, const char *name);
 
 /** mkvm_policy_schema: (transfer none) the embedded RelaxNG schema text. */
 const char *mkvm_policy_schema (void);

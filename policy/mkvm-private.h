@@ -2,19 +2,50 @@
 /* mkvm-private.h — library-internal helpers (not installed, not API). */
 #pragma once
 
+#include <libxml/tree.h>
+#include "mkvm-domain.h"
 #include "mkvm-state.h"
+
+/*
+ * The lock and the writers under it.  Front ends do not take the lock: they
+ * call the library's locked operations (mkvm-state.h), which use these.
+ */
+
+/* MkvmLock: an exclusive flock on <rundir>/lock (creates rundir).
+ * @rundir: NULL for mkvm_path_rundir(). Blocks until the lock is held. */
+typedef struct _MkvmLock MkvmLock;
+MkvmLock *mkvm_lock_acquire (const char *rundir, GError **error);
+void mkvm_lock_release (MkvmLock *lock);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MkvmLock, mkvm_lock_release)
+
+/* Lock held by the caller. */
+gboolean mkvm_record_write (const char *rundir, const MkvmRecord *rec, GError **error);
+/* Removing a missing record is not an error.  Lock held by the caller. */
+gboolean mkvm_record_remove (const char *rundir, const char *uuid, GError **error);
+gboolean mkvm_drain_set (const char *rundir, guint id, const char *reason, GError **error);
+gboolean mkvm_drain_clear (const char *rundir, guint id, GError **error);
+/* Rewrites index.json from the record files.  Lock held by the caller. */
+gboolean mkvm_records_index_rebuild (const char *rundir, GError **error);
 
 /* mkvm_record_write() with the caller's copy of the index (uuid -> instance),
  * which it updates: saves re-reading index.json.  Lock held by the caller. */
 gboolean mkvm_record_write_indexed (const char *rundir, const MkvmRecord *rec,
                                     GHashTable *index, GError **error);
 
-/* libxml2 prints some errors (encoding conversion, I/O) through its global
- * generic handler even with XML_PARSE_NOERROR; front ends must print one
- * line only.  Silence it for the current thread between begin and end. */
-typedef struct {
-  void *ctx;
-  void (*func) (void *, const char *, ...);
-} MkvmXmlQuiet;
-void mkvm_xml_quiet_begin (MkvmXmlQuiet *saved);
-void mkvm_xml_quiet_end (MkvmXmlQuiet *saved);
+/* The wish of domain @d, from the document whose root is @root (NULL when
+ * it has none): mkvm_wish_from_xml()'s rules, on facts mkvm_domain_from_xml()
+ * read once. */
+MkvmWish *mkvm_wish_from_domain (const MkvmDomain *d, xmlNode *root, GError **error);
+
+/*
+ * The readers of the runtime state's JSON files, on @len bytes of @text
+ * (@source names it in errors): a record (MKVM_ERROR_INVALID unless it has
+ * a valid uuid, a name, a device, an instance and a pid), drains.json and
+ * index.json (as mkvm_drains_load() and mkvm_records_index() read them).
+ */
+MkvmRecord *mkvm_record_from_json (const char *text, gsize len, const char *source,
+                                   GError **error);
+GPtrArray *mkvm_drains_from_json (const char *text, gsize len, const char *source,
+                                  GError **error);
+GHashTable *mkvm_records_index_from_json (const char *text, gsize len, const char *source,
+                                          GError **error);

@@ -9,6 +9,7 @@
 #include <json-glib/json-glib.h>
 #include "mkvm-state.h"
 #include "mkvm-error.h"
+#include "mkvm-json.h"
 #include "mkvm-paths.h"
 #include "mkvm-wish.h"
 #include "mkvm-private.h"
@@ -111,22 +112,56 @@ remove_stale_temps (const char *dir)
   g_dir_close (d);
 }
 
+/* A state directory root writes must be root's (our euid's), a real
+ * directory, and writable by nobody else: else anyone could plant records,
+ * drains or a symlink for the lock. */
+static gboolean
+dir_is_ours (const char *path, GError **error)
+{
+  struct stat st;
+
+  if (lstat (path, &st) < 0)
+    {
+      int e = errno;
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_IO, "cannot stat %s: %s", path,
+                   g_strerror (e));
+      return FALSE;
+    }
+  if (!S_ISDIR (st.st_mode) || st.st_uid != geteuid () || (st.st_mode & 022) != 0)
+    {
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_IO,
+                   "%s is %s owned by uid %u, mode %04o: it must be a directory of uid %u "
+                   "that no one else can write; remove it (systemd-tmpfiles --create "
+                   "makes /run/multikvm right)", path,
+                   S_ISDIR (st.st_mode) ? "a directory" : S_ISLNK (st.st_mode) ? "a symlink"
+                                                                       : "not a directory",
+                   (guint) st.st_uid, (guint) (st.st_mode & 07777), (guint) geteuid ());
+      return FALSE;
+    }
+  return TRUE;
+}
+
 MkvmLock *
 mkvm_lock_acquire (const char *rundir, GError **error)
 {
   const char *dir = rundir_or_default (rundir);
   g_autofree char *domains = g_build_filename (dir, "domains", NULL);
   g_autofree char *path = g_build_filename (dir, "lock", NULL);
+  struct stat st;
   int fd;
 
-  if (!ensure_dir (domains, error))
+  if (!ensure_dir (domains, error) || !dir_is_ours (dir, error) ||
+      !dir_is_ours (domains, error))
     return NULL;
-  fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0)
+  fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
+  if (fd < 0 || fstat (fd, &st) < 0 || !S_ISREG (st.st_mode))
     {
-      int e = errno;
-      g_set_error (error, MKVM_ERROR, MKVM_ERROR_IO, "cannot open lock %s: %s",
-                   path, g_strerror (e));
+      int e = fd < 0 ? errno : EINVAL;
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_IO, "cannot open lock %s: %s%s",
+                   path, e == ELOOP ? "it is a symlink" : g_strerror (e),
+                   e == EINVAL ? " (not a regular file)" : "");
       return NULL;
     }
   while (flock (fd, LOCK_EX) < 0)
@@ -219,42 +254,6 @@ record_path (const char *rundir, const char *uuid)
   return g_build_filename (rundir_or_default (rundir), "domains", file, NULL);
 }
 
-static char *
-to_json_full (JsonBuilder *b, gboolean pretty)
-{
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
-  g_autoptr(JsonNode) root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, pretty);
-  char *s = json_generator_to_data (gen, NULL);
-  char *r = g_strconcat (s, "\n", NULL);
-  g_free (s);
-  return r;
-}
-
-static char *
-to_json (JsonBuilder *b)
-{
-  return to_json_full (b, TRUE);
-}
-
-static void
-add_str (JsonBuilder *b, const char *k, const char *v)
-{
-  json_builder_set_member_name (b, k);
-  if (v)
-    json_builder_add_string_value (b, v);
-  else
-    json_builder_add_null_value (b);
-}
-
-static void
-add_int (JsonBuilder *b, const char *k, gint64 v)
-{
-  json_builder_set_member_name (b, k);
-  json_builder_add_int_value (b, v);
-}
-
 gboolean
 mkvm_record_write (const char *rundir, const MkvmRecord *rec, GError **error)
 {
@@ -278,18 +277,8 @@ mkvm_record_write_indexed (const char *rundir, const MkvmRecord *rec, GHashTable
     }
   if (!ensure_dir (domains, error))
     return FALSE;
-  json_builder_begin_object (b);
-  add_str (b, "uuid", rec->uuid);
-  add_str (b, "name", rec->name);
-  add_int (b, "instance", rec->instance);
-  add_str (b, "device", rec->device);
-  add_str (b, "profile", rec->profile);
-  add_str (b, "reason", rec->reason);
-  add_int (b, "created", rec->created);
-  add_int (b, "updated", rec->updated);
-  add_int (b, "pid", rec->pid);
-  json_builder_end_object (b);
-  json = to_json (b);
+  mkvm_json_add_record (b, rec);
+  json = mkvm_json_to_data (b, TRUE);
   {
     g_autofree char *lower = g_ascii_strdown (rec->uuid, -1);
     path = record_path (rundir, lower);
@@ -300,13 +289,91 @@ mkvm_record_write_indexed (const char *rundir, const MkvmRecord *rec, GHashTable
   return mkvm_write_file_atomic (path, json, strlen (json), error);
 }
 
+/* @p advanced over JSON blanks up to @end. */
+static const char *
+skip_blanks (const char *p, const char *end)
+{
+  while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+    p++;
+  return p;
+}
+
+/*
+ * @p at '{': where that object ends, or NULL when it does not (json-glib
+ * then says why).  Strings are skipped with their escapes.
+ */
+static const char *
+object_end (const char *p, const char *end)
+{
+  int depth = 0;
+
+  for (; p < end; p++)
+    {
+      if (*p == '"')
+        {
+          for (p++; p < end && *p != '"'; p++)
+            if (*p == '\\')
+              p++;
+          if (p >= end)
+            return NULL;
+        }
+      else if (*p == '{' || *p == '[')
+        depth++;
+      else if ((*p == '}' || *p == ']') && --depth == 0)
+        return p + 1;
+    }
+  return NULL;
+}
+
+/*
+ * The JSON object in @len bytes of @text; @source names it in errors.  A
+ * state file is one object and nothing else: json-glib would read text
+ * with several top-level values ('{..}{..}', 'true{..}') as its first one
+ * (and leak the others).
+ */
+static JsonObject *
+object_from_data (const char *text, gsize len, const char *source, JsonParser *parser,
+                  GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  const char *start = skip_blanks (text, text + len);
+  const char *end = start < text + len && *start == '{' ? object_end (start, text + len) : NULL;
+  JsonNode *root;
+
+  if (start == text + len || *start != '{')
+    {
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID, "%s: not a JSON object", source);
+      return NULL;
+    }
+  if (end && skip_blanks (end, text + len) != text + len)
+    {
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
+                   "%s: data after its JSON object", source);
+      return NULL;
+    }
+  if (!json_parser_load_from_data (parser, text, len, &local))
+    {
+      /* json-glib quotes the offending token, newlines and all */
+      g_strdelimit (local->message, "\r\n\t", ' ');
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID, "%s is unreadable: %s",
+                   source, local->message);
+      return NULL;
+    }
+  root = json_parser_get_root (parser);
+  if (!root || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID, "%s: not a JSON object", source);
+      return NULL;
+    }
+  return json_node_get_object (root);
+}
+
 static JsonObject *
 parse_object (const char *path, JsonParser *parser, GError **error)
 {
   g_autoptr(GError) local = NULL;
   g_autofree char *text = NULL;
   gsize len = 0;
-  JsonNode *root;
 
   if (!g_file_get_contents (path, &text, &len, &local))
     {
@@ -317,19 +384,7 @@ parse_object (const char *path, JsonParser *parser, GError **error)
                      local->message);
       return NULL;
     }
-  if (!json_parser_load_from_data (parser, text, len, &local))
-    {
-      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID, "%s is unreadable: %s",
-                   path, local->message);
-      return NULL;
-    }
-  root = json_parser_get_root (parser);
-  if (!root || !JSON_NODE_HOLDS_OBJECT (root))
-    {
-      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID, "%s: not a JSON object", path);
-      return NULL;
-    }
-  return json_node_get_object (root);
+  return object_from_data (text, len, path, parser, error);
 }
 
 static char *
@@ -351,9 +406,8 @@ get_int (JsonObject *o, const char *k)
 }
 
 static MkvmRecord *
-record_from_file (const char *path, JsonParser *parser, GError **error)
+record_from_object (JsonObject *o, const char *source, GError **error)
 {
-  JsonObject *o = parse_object (path, parser, error);
   g_autoptr(MkvmRecord) r = NULL;
   gint64 inst, pid;
 
@@ -373,12 +427,27 @@ record_from_file (const char *path, JsonParser *parser, GError **error)
       || inst > MKVM_INSTANCE_MAX || pid < 0 || pid > G_MAXINT32)
     {
       g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
-                   "%s: record lacks uuid, name, device, instance or pid", path);
+                   "%s: record lacks uuid, name, device, instance or pid", source);
       return NULL;
     }
   r->instance = inst;
   r->pid = (pid_t) pid;
   return g_steal_pointer (&r);
+}
+
+static MkvmRecord *
+record_from_file (const char *path, JsonParser *parser, GError **error)
+{
+  return record_from_object (parse_object (path, parser, error), path, error);
+}
+
+MkvmRecord *
+mkvm_record_from_json (const char *text, gsize len, const char *source, GError **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+
+  return record_from_object (object_from_data (text, len, source, parser, error), source,
+                             error);
 }
 
 MkvmRecord *
@@ -505,25 +574,21 @@ drain_cmp (gconstpointer a, gconstpointer b)
   return (da->instance > db->instance) - (da->instance < db->instance);
 }
 
-GPtrArray *
-mkvm_drains_load (const char *rundir, GError **error)
+static GPtrArray *
+drains_from_object (JsonObject *o, const char *source, GError **error)
 {
-  g_autofree char *path = g_build_filename (rundir_or_default (rundir), "drains.json", NULL);
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
-  g_autoptr(GError) local = NULL;
-  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) mkvm_drain_free);
-  JsonObject *o = parse_object (path, parser, &local);
+  JsonNode *member = json_object_get_member (o, "drains");
+  GPtrArray *out;
   JsonArray *a;
 
-  if (!o)
+  if (member && !JSON_NODE_HOLDS_ARRAY (member))
     {
-      if (g_error_matches (local, MKVM_ERROR, MKVM_ERROR_NOT_FOUND))
-        return out;
-      g_propagate_error (error, g_steal_pointer (&local));
-      g_ptr_array_unref (out);
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID, "%s: drains is not an array",
+                   source);
       return NULL;
     }
-  a = json_object_has_member (o, "drains") ? json_object_get_array_member (o, "drains") : NULL;
+  out = g_ptr_array_new_with_free_func ((GDestroyNotify) mkvm_drain_free);
+  a = member ? json_node_get_array (member) : NULL;
   for (guint i = 0; a && i < json_array_get_length (a); i++)
     {
       JsonNode *n = json_array_get_element (a, i);
@@ -543,6 +608,33 @@ mkvm_drains_load (const char *rundir, GError **error)
     }
   g_ptr_array_sort (out, drain_cmp);
   return out;
+}
+
+GPtrArray *
+mkvm_drains_load (const char *rundir, GError **error)
+{
+  g_autofree char *path = g_build_filename (rundir_or_default (rundir), "drains.json", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(GError) local = NULL;
+  JsonObject *o = parse_object (path, parser, &local);
+
+  if (!o)
+    {
+      if (g_error_matches (local, MKVM_ERROR, MKVM_ERROR_NOT_FOUND))
+        return g_ptr_array_new_with_free_func ((GDestroyNotify) mkvm_drain_free);
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+  return drains_from_object (o, path, error);
+}
+
+GPtrArray *
+mkvm_drains_from_json (const char *text, gsize len, const char *source, GError **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  JsonObject *o = object_from_data (text, len, source, parser, error);
+
+  return o ? drains_from_object (o, source, error) : NULL;
 }
 
 MkvmDrain *
@@ -573,14 +665,14 @@ drains_save (const char *rundir, GPtrArray *drains, GError **error)
     {
       MkvmDrain *d = g_ptr_array_index (drains, i);
       json_builder_begin_object (b);
-      add_int (b, "instance", d->instance);
-      add_str (b, "reason", d->reason);
-      add_int (b, "since", d->since);
+      mkvm_json_add_int (b, "instance", d->instance);
+      mkvm_json_add_string (b, "reason", d->reason);
+      mkvm_json_add_int (b, "since", d->since);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
   json_builder_end_object (b);
-  json = to_json (b);
+  json = mkvm_json_to_data (b, TRUE);
   return mkvm_write_file_atomic (path, json, strlen (json), error);
 }
 
@@ -619,6 +711,22 @@ mkvm_drain_clear (const char *rundir, guint id, GError **error)
   return drains_save (rundir, drains, error);
 }
 
+gboolean
+mkvm_instance_drain (const char *rundir, guint id, const char *reason, GError **error)
+{
+  g_autoptr(MkvmLock) lock = mkvm_lock_acquire (rundir, error);
+
+  return lock && mkvm_drain_set (rundir, id, reason, error);
+}
+
+gboolean
+mkvm_instance_undrain (const char *rundir, guint id, GError **error)
+{
+  g_autoptr(MkvmLock) lock = mkvm_lock_acquire (rundir, error);
+
+  return lock && mkvm_drain_clear (rundir, id, error);
+}
+
 static char *
 index_path (const char *rundir)
 {
@@ -643,23 +751,17 @@ index_from_records (GPtrArray *records)
   return h;
 }
 
-/* NULL with MKVM_ERROR_NOT_FOUND / _INVALID when missing or unreadable. */
 static GHashTable *
-index_read (const char *rundir, GError **error)
+index_from_object (JsonObject *o, const char *source, GError **error)
 {
-  g_autofree char *path = index_path (rundir);
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
-  JsonObject *o = parse_object (path, parser, error);
   JsonObject *recs;
   GHashTable *h;
   g_autoptr(GList) members = NULL;
 
-  if (!o)
-    return NULL;
   if (!json_object_has_member (o, "records")
       || !JSON_NODE_HOLDS_OBJECT (json_object_get_member (o, "records")))
     {
-      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID, "%s: no records object", path);
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID, "%s: no records object", source);
       return NULL;
     }
   recs = json_object_get_object_member (o, "records");
@@ -674,6 +776,27 @@ index_read (const char *rundir, GError **error)
   return h;
 }
 
+/* NULL with MKVM_ERROR_NOT_FOUND / _INVALID when missing or unreadable. */
+static GHashTable *
+index_read (const char *rundir, GError **error)
+{
+  g_autofree char *path = index_path (rundir);
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  JsonObject *o = parse_object (path, parser, error);
+
+  return o ? index_from_object (o, path, error) : NULL;
+}
+
+GHashTable *
+mkvm_records_index_from_json (const char *text, gsize len, const char *source,
+                              GError **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  JsonObject *o = object_from_data (text, len, source, parser, error);
+
+  return o ? index_from_object (o, source, error) : NULL;
+}
+
 static gboolean
 index_write (const char *rundir, GHashTable *h, GError **error)
 {
@@ -686,10 +809,10 @@ index_write (const char *rundir, GHashTable *h, GError **error)
   json_builder_set_member_name (b, "records");
   json_builder_begin_object (b);
   for (GList *l = keys; l; l = l->next)
-    add_int (b, l->data, GPOINTER_TO_UINT (g_hash_table_lookup (h, l->data)));
+    mkvm_json_add_int (b, l->data, GPOINTER_TO_UINT (g_hash_table_lookup (h, l->data)));
   json_builder_end_object (b);
   json_builder_end_object (b);
-  json = to_json_full (b, FALSE);
+  json = mkvm_json_to_data (b, FALSE);
   return mkvm_write_file_atomic (path, json, strlen (json), error);
 }
 

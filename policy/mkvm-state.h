@@ -61,25 +61,15 @@ typedef struct {
 
 void mkvm_drain_free (MkvmDrain *drain);
 
-/** MkvmLock: an exclusive flock on <rundir>/lock (creates rundir). */
-typedef struct _MkvmLock MkvmLock;
-
-/** @rundir: NULL for mkvm_path_rundir(). Blocks until the lock is held. */
-MkvmLock *mkvm_lock_acquire (const char *rundir, GError **error);
-void mkvm_lock_release (MkvmLock *lock);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (MkvmLock, mkvm_lock_release)
-
 /*
- * All functions below take @rundir (NULL = mkvm_path_rundir()).  Writers
- * (record_write/remove, drain_set/clear) must be called with the lock held
- * by the caller; they do not lock themselves.
+ * All functions below take @rundir (NULL = mkvm_path_rundir()).  Every
+ * change is one operation that takes the lock itself: mkvm_instance_drain()
+ * and mkvm_instance_undrain() here, mkvm_place_domain() (mkvm-decide.h),
+ * the hook's events (mkvm-events.h) and mkvm_reconcile().
  */
 
 /** mkvm_record_load: MKVM_ERROR_NOT_FOUND when there is no record for @uuid. */
 MkvmRecord *mkvm_record_load (const char *rundir, const char *uuid, GError **error);
-gboolean mkvm_record_write (const char *rundir, const MkvmRecord *rec, GError **error);
-/** mkvm_record_remove: removing a missing record is not an error. */
-gboolean mkvm_record_remove (const char *rundir, const char *uuid, GError **error);
 /**
  * mkvm_records_list: (element-type MkvmRecord) every record, sorted by
  * name.  Unreadable files are skipped (g_debug only: a front end's stderr
@@ -93,11 +83,6 @@ GPtrArray *mkvm_records_list (const char *rundir, GError **error);
  * record files when the index is missing or unreadable.  Cheap: one file.
  */
 GHashTable *mkvm_records_index (const char *rundir, GError **error);
-/**
- * mkvm_records_index_rebuild: rewrites index.json from the record files
- * (caller holds the lock).
- */
-gboolean mkvm_records_index_rebuild (const char *rundir, GError **error);
 /** mkvm_records_index_count_on: entries of @index on instance @id. */
 guint mkvm_records_index_count_on (GHashTable *index, guint id);
 
@@ -108,8 +93,14 @@ guint mkvm_records_count_on (GPtrArray *records, guint id);
 GPtrArray *mkvm_drains_load (const char *rundir, GError **error);
 /** mkvm_drains_find: (transfer none) drain of @id or NULL. */
 MkvmDrain *mkvm_drains_find (GPtrArray *drains, guint id);
-gboolean mkvm_drain_set (const char *rundir, guint id, const char *reason, GError **error);
-gboolean mkvm_drain_clear (const char *rundir, guint id, GError **error);
+/**
+ * mkvm_instance_drain: under the lock, flags instance @id draining with
+ * @reason (replacing the reason of an earlier drain, keeping its time).
+ */
+gboolean mkvm_instance_drain (const char *rundir, guint id, const char *reason,
+                              GError **error);
+/** mkvm_instance_undrain: under the lock, clears the drain flag of @id (if any). */
+gboolean mkvm_instance_undrain (const char *rundir, guint id, GError **error);
 
 /** mkvm_write_file_atomic: temp + fsync + rename + dir fsync, mode 0644. */
 gboolean mkvm_write_file_atomic (const char *path, const char *data, gsize len,

@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdlib.h>
 #include <string.h>
-#include <libxml/xmlerror.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 #include "mkvm-wish.h"
+#include "mkvm-domain.h"
 #include "mkvm-error.h"
 #include "mkvm-paths.h"
 #include "mkvm-state.h"
 #include "mkvm-private.h"
+#include "mkvm-xml.h"
 
 void
 mkvm_wish_free (MkvmWish *wish)
@@ -44,6 +43,17 @@ mkvm_parse_instance_id (const char *text, const char *what, guint *out, GError *
 }
 
 gboolean
+mkvm_domain_name_valid (const char *name)
+{
+  if (!name || !*name || !g_utf8_validate (name, -1, NULL))
+    return FALSE;
+  for (const char *c = name; *c; c++)
+    if ((guchar) *c < 0x20 || *c == 0x7f)
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
 mkvm_profile_name_valid (const char *name)
 {
   gsize n = name ? strlen (name) : 0;
@@ -74,22 +84,6 @@ mkvm_wish_to_metadata (guint instance, const char *profile)
 }
 
 static gboolean
-is_elem (xmlNode *n, const char *name)
-{
-  return n->type == XML_ELEMENT_NODE && n->ns == NULL
-         && strcmp ((const char *) n->name, name) == 0;
-}
-
-static char *
-node_text (xmlNode *n)
-{
-  xmlChar *c = xmlNodeGetContent (n);
-  char *r = g_strdup (c ? g_strstrip ((char *) c) : "");
-  xmlFree (c);
-  return r;
-}
-
-static gboolean
 parse_kvm_element (MkvmWish *w, xmlNode *kvm, GError **error)
 {
   const char *dom = w->name;
@@ -102,18 +96,21 @@ parse_kvm_element (MkvmWish *w, xmlNode *kvm, GError **error)
       xmlFree (v);
       if (a->ns != NULL || (strcmp (an, "instance") != 0 && strcmp (an, "profile") != 0))
         {
-          g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
-                       "domain '%s': unknown attribute '%s%s%s' on <" MKVM_METADATA_PREFIX
-                       ":kvm>: only instance=\"N\" and profile=\"NAME\" are allowed",
-                       dom, a->ns && a->ns->prefix ? (const char *) a->ns->prefix : "",
-                       a->ns && a->ns->prefix ? ":" : "", an);
+          mkvm_set_domain_error (error, MKVM_ERROR_INVALID, dom,
+                                 "unknown attribute '%s%s%s' on <" MKVM_METADATA_PREFIX
+                                 ":kvm>: only instance=\"N\" and profile=\"NAME\" are "
+                                 "allowed",
+                                 a->ns && a->ns->prefix ? (const char *) a->ns->prefix : "",
+                                 a->ns && a->ns->prefix ? ":" : "", an);
           return FALSE;
         }
       if (strcmp (an, "instance") == 0)
         {
-          g_autofree char *what = g_strdup_printf ("domain '%s': instance", dom);
-          if (!mkvm_parse_instance_id (val, what, &w->instance, error))
-            return FALSE;
+          if (!mkvm_parse_instance_id (val, "instance", &w->instance, error))
+            {
+              mkvm_prefix_domain_error (error, dom);
+              return FALSE;
+            }
         }
       else
         {
@@ -122,10 +119,10 @@ parse_kvm_element (MkvmWish *w, xmlNode *kvm, GError **error)
               g_autofree char *shown = g_strescape (val, NULL);
               if (strlen (shown) > 40)
                 strcpy (shown + 37, "...");
-              g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
-                           "domain '%s': profile '%s' is not a profile name: use 1 to 32 "
-                           "characters a-z 0-9 _ - starting with a letter or digit",
-                           dom, shown);
+              mkvm_set_domain_error (error, MKVM_ERROR_INVALID, dom,
+                                     "profile '%s' is not a profile name: use 1 to 32 "
+                                     "characters a-z 0-9 _ - starting with a letter or digit",
+                                     shown);
               return FALSE;
             }
           w->profile = g_strdup (val);
@@ -135,10 +132,10 @@ parse_kvm_element (MkvmWish *w, xmlNode *kvm, GError **error)
     {
       if (c->type == XML_ELEMENT_NODE)
         {
-          g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
-                       "domain '%s': unknown element <%s> inside <" MKVM_METADATA_PREFIX
-                       ":kvm>: the element takes no children, only the attributes "
-                       "instance and profile", dom, (const char *) c->name);
+          mkvm_set_domain_error (error, MKVM_ERROR_INVALID, dom,
+                                 "unknown element <%s> inside <" MKVM_METADATA_PREFIX
+                                 ":kvm>: the element takes no children, only the attributes "
+                                 "instance and profile", (const char *) c->name);
           return FALSE;
         }
       if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE)
@@ -148,10 +145,10 @@ parse_kvm_element (MkvmWish *w, xmlNode *kvm, GError **error)
             t++;
           if (t && *t)
             {
-              g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
-                           "domain '%s': text inside <" MKVM_METADATA_PREFIX ":kvm>: "
-                           "write <" MKVM_METADATA_PREFIX ":kvm instance=\"N\"/> with "
-                           "attributes only", dom);
+              mkvm_set_domain_error (error, MKVM_ERROR_INVALID, dom,
+                                     "text inside <" MKVM_METADATA_PREFIX ":kvm>: write <"
+                                     MKVM_METADATA_PREFIX ":kvm instance=\"N\"/> with "
+                                     "attributes only");
               return FALSE;
             }
         }
@@ -160,99 +157,43 @@ parse_kvm_element (MkvmWish *w, xmlNode *kvm, GError **error)
 }
 
 MkvmWish *
-mkvm_wish_from_xml (const char *xml, gssize len, GError **error)
+mkvm_wish_from_domain (const MkvmDomain *d, xmlNode *root, GError **error)
 {
   g_autoptr(MkvmWish) w = g_new0 (MkvmWish, 1);
-  xmlParserCtxtPtr ctxt;
-  xmlDocPtr doc;
-  xmlNode *root;
   xmlNode *found = NULL;
 
-  if (!xml)
-    xml = "";
-  if (len < 0)
-    len = strlen (xml);
-  if (len > G_MAXINT)
-    {
-      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID, "domain XML is too large");
-      return NULL;
-    }
-  ctxt = xmlNewParserCtxt ();
-  if (!ctxt)
-    {
-      g_set_error (error, MKVM_ERROR, MKVM_ERROR_FAILED, "out of memory");
-      return NULL;
-    }
-  {
-    MkvmXmlQuiet q;
-    mkvm_xml_quiet_begin (&q);
-    doc = xmlCtxtReadMemory (ctxt, xml, (int) len, "domain.xml", NULL,
-                             XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING
-                             | XML_PARSE_NOCDATA);
-    mkvm_xml_quiet_end (&q);
-  }
-  if (!doc)
-    {
-      const xmlError *e = xmlCtxtGetLastError (ctxt);
-      g_autofree char *msg = g_strdup (e && e->message ? e->message : "unknown error");
-      g_strstrip (msg);
-      g_strdelimit (msg, "\r\n\t", ' ');  /* one line */
-      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
-                   "domain XML is malformed (line %d: %s): pass the full domain XML "
-                   "as libvirt gives it", e ? e->line : 0, msg);
-      xmlFreeParserCtxt (ctxt);
-      return NULL;
-    }
-  xmlFreeParserCtxt (ctxt);
-
-  root = xmlDocGetRootElement (doc);
-  if (!root || !is_elem (root, "domain"))
+  if (!root || !mkvm_xml_is_elem (root, "domain"))
     {
       g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
                    "domain XML has root <%s>, expected <domain>",
                    root ? (const char *) root->name : "");
-      xmlFreeDoc (doc);
       return NULL;
     }
-  for (xmlNode *c = root->children; c; c = c->next)
-    {
-      if (is_elem (c, "name") && !w->name)
-        w->name = node_text (c);
-      else if (is_elem (c, "uuid") && !w->uuid)
-        w->uuid = node_text (c);
-    }
-  if (!w->name || !*w->name)
+  if (!d->name || !*d->name)
     {
       g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
                    "domain XML has no <name>: pass the full domain XML");
-      xmlFreeDoc (doc);
       return NULL;
     }
-  for (const char *c = w->name; *c; c++)
-    if ((guchar) *c < 0x20 || *c == 0x7f)
-      {
-        g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
-                     "domain XML: <name> contains control characters: rename the domain");
-        xmlFreeDoc (doc);
-        return NULL;
-      }
-  if (!w->uuid || !mkvm_uuid_valid (w->uuid))
+  if (!mkvm_domain_name_valid (d->name))
     {
       g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
-                   "domain '%s': missing or malformed <uuid>: pass the full domain XML "
-                   "as libvirt gives it", w->name);
-      xmlFreeDoc (doc);
+                   "domain XML: <name> contains control characters: rename the domain");
       return NULL;
     }
-  {
-    char *lower = g_ascii_strdown (w->uuid, -1);
-    g_free (w->uuid);
-    w->uuid = lower;
-  }
+  w->name = g_strdup (d->name);
+  if (!d->uuid)
+    {
+      mkvm_set_domain_error (error, MKVM_ERROR_INVALID, w->name,
+                             "missing or malformed <uuid>: pass the full domain XML as "
+                             "libvirt gives it");
+      return NULL;
+    }
+  w->uuid = g_strdup (d->uuid);
 
   for (xmlNode *md = root->children; md; md = md->next)
     {
-      if (!is_elem (md, "metadata"))
+      if (!mkvm_xml_is_elem (md, "metadata"))
         continue;
       for (xmlNode *c = md->children; c; c = c->next)
         {
@@ -264,12 +205,12 @@ mkvm_wish_from_xml (const char *xml, gssize len, GError **error)
             {
               if (strcmp ((const char *) c->name, MKVM_METADATA_ELEMENT) == 0)
                 {
-                  g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
-                               "domain '%s': <kvm> in <metadata> has no namespace and "
-                               "libvirt drops it: write <" MKVM_METADATA_PREFIX
-                               ":kvm xmlns:" MKVM_METADATA_PREFIX "=\"" MKVM_METADATA_URI
-                               "\" .../> (or use 'multikvm assign')", w->name);
-                  xmlFreeDoc (doc);
+                  mkvm_set_domain_error (error, MKVM_ERROR_INVALID, w->name,
+                                         "<kvm> in <metadata> has no namespace and "
+                                         "libvirt drops it: write <" MKVM_METADATA_PREFIX
+                                         ":kvm xmlns:" MKVM_METADATA_PREFIX "=\""
+                                         MKVM_METADATA_URI "\" .../> (or use 'multikvm "
+                                         "assign')");
                   return NULL;
                 }
               continue;
@@ -279,29 +220,26 @@ mkvm_wish_from_xml (const char *xml, gssize len, GError **error)
               if (g_str_has_prefix (href, "http://multikvm.org/xmlns/"))
                 {
                   g_autofree char *shown = g_strescape (href, NULL);
-                  g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
-                               "domain '%s': unsupported multikvm namespace '%s': use "
-                               "'" MKVM_METADATA_URI "'", w->name, shown);
-                  xmlFreeDoc (doc);
+                  mkvm_set_domain_error (error, MKVM_ERROR_INVALID, w->name,
+                                         "unsupported multikvm namespace '%s': use '"
+                                         MKVM_METADATA_URI "'", shown);
                   return NULL;
                 }
               continue;   /* foreign namespace: not ours */
             }
           if (strcmp ((const char *) c->name, MKVM_METADATA_ELEMENT) != 0)
             {
-              g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
-                           "domain '%s': unknown element <%s> in the multikvm namespace: "
-                           "the only element is <" MKVM_METADATA_PREFIX ":kvm>",
-                           w->name, (const char *) c->name);
-              xmlFreeDoc (doc);
+              mkvm_set_domain_error (error, MKVM_ERROR_INVALID, w->name,
+                                     "unknown element <%s> in the multikvm namespace: the "
+                                     "only element is <" MKVM_METADATA_PREFIX ":kvm>",
+                                     (const char *) c->name);
               return NULL;
             }
           if (found)
             {
-              g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
-                           "domain '%s': more than one <" MKVM_METADATA_PREFIX
-                           ":kvm> element in <metadata>: keep exactly one", w->name);
-              xmlFreeDoc (doc);
+              mkvm_set_domain_error (error, MKVM_ERROR_INVALID, w->name,
+                                     "more than one <" MKVM_METADATA_PREFIX ":kvm> element "
+                                     "in <metadata>: keep exactly one");
               return NULL;
             }
           found = c;
@@ -311,30 +249,20 @@ mkvm_wish_from_xml (const char *xml, gssize len, GError **error)
     {
       w->has_metadata = TRUE;
       if (!parse_kvm_element (w, found, error))
-        {
-          xmlFreeDoc (doc);
-          return NULL;
-        }
+        return NULL;
     }
-  xmlFreeDoc (doc);
   return g_steal_pointer (&w);
 }
 
-static void
-xml_silent (void *ctx, const char *msg, ...)
+MkvmWish *
+mkvm_wish_from_xml (const char *xml, gssize len, GError **error)
 {
-}
+  g_autoptr(MkvmDomain) d = mkvm_domain_from_xml (xml, len);
 
-void
-mkvm_xml_quiet_begin (MkvmXmlQuiet *saved)
-{
-  saved->ctx = xmlGenericErrorContext;
-  saved->func = (void (*) (void *, const char *, ...)) xmlGenericError;
-  xmlSetGenericErrorFunc (NULL, xml_silent);
-}
-
-void
-mkvm_xml_quiet_end (MkvmXmlQuiet *saved)
-{
-  xmlSetGenericErrorFunc (saved->ctx, (xmlGenericErrorFunc) saved->func);
+  if (!d->wish)
+    {
+      g_propagate_error (error, g_steal_pointer (&d->wish_error));
+      return NULL;
+    }
+  return g_steal_pointer (&d->wish);
 }

@@ -53,6 +53,13 @@ MkvmWish *mkvm_wish_from_xml (const char *xml, gssize len, GError **error);
 gboolean mkvm_parse_instance_id (const char *text, const char *what,
                                  guint *out, GError **error);
 
+/**
+ * mkvm_domain_name_valid: TRUE when @name is a non-empty UTF-8 string without
+ * control characters (C0, DEL): what the wish parser accepts as <name>, and
+ * what mkvm_reconcile() accepts from libvirt's file names.
+ */
+gboolean mkvm_domain_name_valid (const char *name);
+
 /** mkvm_profile_name_valid: TRUE when @name matches [a-z0-9][a-z0-9_-]{0,31}. */
 gboolean mkvm_profile_name_valid (const char *name);
 

@@ -1,9 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# TAP helpers of the shell tests (tests/unit/test-cli.sh,
-# tests/install/test-multikvm-build.sh), sourced after setting T (a
-# temporary directory).  A test may define before_check, run before each
-# check.  End with: echo "1..$n"; [ "$failed" = 0 ]
+# TAP helpers of the shell tests (tests/unit/test-cli.sh, test-hook.sh,
+# tests/install/test-multikvm-build.sh); T (a temporary directory) must be
+# set before the first check.  A test may define before_check, run before
+# each check.  End with: echo "1..$n"; [ "$failed" = 0 ]
 n=0 failed=0
+
+# skip_unless_root WHY: not root, the whole test is skipped (plan 1..0)
+skip_unless_root() {
+    [ "$(id -u)" = 0 ] && return 0
+    echo "1..0 # SKIP $(basename "$0") needs root ($1)"
+    exit 0
+}
 
 # check NAME EXPECTED_RC COMMAND... ; output in $T/out, stderr in $T/err
 check() {

@@ -27,7 +27,7 @@
  * vac_instance also shows in its size, which vac checks too).  The sysfs
  * contract with userspace has its own number (docs/sysfs.md).
  */
-#define VAC_ABI		2
+#define VAC_ABI		3
 #define VAC_MAX_ID	999
 
 struct module;
@@ -58,7 +58,9 @@ struct vac_build {
 /*
  * What an instance tells vac about itself.  The instance owns the memory;
  * fields above "private" are set before vac_register_instance() and not
- * changed afterwards (except the counters).
+ * changed afterwards, except the counters and @dev, which the instance
+ * sets once /dev/kvmN exists, before its init returns.  vac shows the
+ * instance to userspace only when its module is live (init returned 0).
  *
  * Its layout is checked by vac at run time (VAC_ABI and its size), not by
  * the module loader: modversions would fold it into the CRC of every vac
@@ -73,7 +75,7 @@ struct vac_instance {
 	enum vac_vendor vendor;
 	struct module *owner;
 	const char *devname;			/* "kvm2" */
-	dev_t dev;				/* of /dev/kvmN */
+	dev_t dev;				/* of /dev/kvmN, see above */
 	const struct file_operations *fops;	/* /dev/kvm opens routed here */
 	struct vac_build build;
 
@@ -116,6 +118,7 @@ struct vac_instance {
 	struct kobject *kobj;
 	u64 load_time;
 	bool virt_enabled;
+	bool published;				/* in sysfs, /dev/kvm may route here */
 };
 #endif
 
@@ -144,8 +147,9 @@ static inline int vac_register_instance(struct vac_instance *inst)
 void vac_unregister_instance(struct vac_instance *inst);
 
 /* Turn virtualization on on every online CPU (and on CPUs that come online)
- * for this instance; refcounted per CPU across instances.  An instance may
- * do this before it registers (enable_virt_at_load). */
+ * for this instance; refcounted per CPU across instances.  Only for a
+ * registered instance (-EINVAL otherwise), so that vac's crash-time path
+ * knows every instance with virtualization on. */
 static inline int vac_enable_virtualization(struct vac_instance *inst)
 {
 	return __vac_enable_virtualization(inst, VAC_ABI, sizeof(*inst),

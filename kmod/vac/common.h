@@ -41,6 +41,7 @@ extern unsigned int vac_default_id;
 struct vac_instance *vac_find_instance(unsigned int id);
 int vac_check_abi(unsigned int abi, size_t size, struct module *owner);
 int vac_set_default(unsigned int id);
+bool vac_instance_registered(struct vac_instance *inst);
 
 /* mitigations.c; vac_lock held */
 void vac_mitigations_update(void);
@@ -48,6 +49,7 @@ void vac_mitigations_update(void);
 /* virt.c */
 int vac_virt_init(void);
 void vac_virt_exit(void);
+unsigned int vac_virt_users_on(int cpu);
 
 /* dev.c */
 int vac_dev_init(void);

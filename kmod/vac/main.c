@@ -24,6 +24,7 @@ module_param(default_instance, uint, 0444);
 MODULE_PARM_DESC(default_instance,
 		 "instance /dev/kvm routes to (default: the first one loaded)");
 
+/* A registered instance, shown to userspace or not yet (inst->published). */
 struct vac_instance *vac_find_instance(unsigned int id)
 {
 	struct vac_instance *inst;
@@ -35,11 +36,17 @@ struct vac_instance *vac_find_instance(unsigned int id)
 	return NULL;
 }
 
+/* /dev/kvm routes only to an instance that is up (published). */
 int vac_set_default(unsigned int id)
 {
+	struct vac_instance *inst;
+
 	lockdep_assert_held(&vac_lock);
-	if (id && !vac_find_instance(id))
-		return -ENOENT;
+	if (id) {
+		inst = vac_find_instance(id);
+		if (!inst || !inst->published)
+			return -ENOENT;
+	}
 	if (id != vac_default_id && id)
 		pr_info("/dev/kvm now routes to instance %u\n", id);
 	else if (id != vac_default_id)
@@ -65,6 +72,13 @@ int vac_check_abi(unsigned int abi, size_t size, struct module *owner)
 	return -ENOEXEC;
 }
 
+/*
+ * An instance registers first thing in its init, before it turns
+ * virtualization on: from here on vac's crash-time path knows it.  vac
+ * shows it to userspace (sysfs, /dev/kvm) only once its module is live
+ * (vac_publish()), so that nothing reaches an instance whose init may
+ * still fail; a failed init unregisters it again, quietly.
+ */
 int __vac_register_instance(struct vac_instance *inst, unsigned int abi,
 			    size_t size, struct module *owner)
 {
@@ -92,12 +106,31 @@ int __vac_register_instance(struct vac_instance *inst, unsigned int abi,
 		r = -EEXIST;
 		goto out;
 	}
-	inst->load_time = ktime_get_real_seconds();
-	r = vac_sysfs_add_instance(inst);
-	if (r)
-		goto out;
+	inst->published = false;
 	list_add_tail_rcu(&inst->node, &vac_instances);
 	vac_mitigations_update();
+out:
+	mutex_unlock(&vac_lock);
+	return r;
+}
+EXPORT_SYMBOL_GPL(__vac_register_instance);
+
+/*
+ * The instance's module is live (its init returned 0, /dev/kvmN exists):
+ * show it in sysfs and let /dev/kvm route to it.  vac_lock held.
+ */
+static void vac_publish(struct vac_instance *inst)
+{
+	int r;
+
+	inst->load_time = ktime_get_real_seconds();
+	r = vac_sysfs_add_instance(inst);
+	if (r) {
+		pr_err("instance %u (%s) is loaded but cannot be shown in /sys/kernel/vac/instances (%d): nothing will choose it; unload it and load it again\n",
+		       inst->id, module_name(inst->owner), r);
+		return;
+	}
+	inst->published = true;
 	pr_info("instance %u registered: %s, /dev/%s, KVM %s%s%s (%s) built against %s\n",
 		inst->id, module_name(inst->owner), inst->devname,
 		inst->build.kvm_version, *inst->build.patches ? " + " : "",
@@ -105,11 +138,21 @@ int __vac_register_instance(struct vac_instance *inst, unsigned int abi,
 	if (!vac_default_id &&
 	    (!default_instance || default_instance == inst->id))
 		vac_set_default(inst->id);
-out:
-	mutex_unlock(&vac_lock);
-	return r;
 }
-EXPORT_SYMBOL_GPL(__vac_register_instance);
+
+/* Is @inst registered?  (Not under vac_lock: the enable path's locks.) */
+bool vac_instance_registered(struct vac_instance *inst)
+{
+	struct vac_instance *i;
+	bool found = false;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(i, &vac_instances, node)
+		if (i == inst)
+			found = true;
+	rcu_read_unlock();
+	return found;
+}
 
 void vac_unregister_instance(struct vac_instance *inst)
 {
@@ -117,18 +160,23 @@ void vac_unregister_instance(struct vac_instance *inst)
 
 	mutex_lock(&vac_lock);
 	list_del_rcu(&inst->node);
-	vac_sysfs_remove_instance(inst);
 	vac_mitigations_update();
 	if (inst->virt_enabled)
 		pr_err("instance %u left with virtualization still enabled\n",
 		       inst->id);
-	if (vac_default_id == inst->id) {
-		/* /dev/kvm must keep working: fall back to the newest load. */
-		list_for_each_entry(i, &vac_instances, node)
-			newest = i;
-		vac_set_default(newest ? newest->id : 0);
+	/* A failed init goes quietly: the instance says why it failed. */
+	if (inst->published) {
+		vac_sysfs_remove_instance(inst);
+		inst->published = false;
+		if (vac_default_id == inst->id) {
+			/* /dev/kvm must keep working: the newest load. */
+			list_for_each_entry(i, &vac_instances, node)
+				if (i->published)
+					newest = i;
+			vac_set_default(newest ? newest->id : 0);
+		}
+		pr_info("instance %u unregistered\n", inst->id);
 	}
-	pr_info("instance %u unregistered\n", inst->id);
 	mutex_unlock(&vac_lock);
 
 	/* perf, PI wakeup and emergency paths may still look at it (RCU) */
@@ -142,12 +190,57 @@ EXPORT_SYMBOL_GPL(vac_unregister_instance);
  */
 static const char * const vac_stock_modules[] = { "kvm", "kvm_amd", "kvm_intel" };
 
+/* Its instance, if @mod registered one; vac_lock held. */
+static struct vac_instance *vac_instance_of(struct module *mod)
+{
+	struct vac_instance *inst;
+
+	lockdep_assert_held(&vac_lock);
+	list_for_each_entry(inst, &vac_instances, node)
+		if (inst->owner == mod)
+			return inst;
+	return NULL;
+}
+
+/*
+ * A module going away (unloaded, or its init failed) must have
+ * unregistered its instance: else vac would call into freed memory.
+ * Drop what it left, and say so: it is a bug in the instance.
+ */
+static void vac_module_going(struct module *mod)
+{
+	struct vac_instance *inst;
+
+	mutex_lock(&vac_lock);
+	inst = vac_instance_of(mod);
+	mutex_unlock(&vac_lock);
+	if (!inst)
+		return;
+	pr_err("%s is going away but left instance %u registered with vac (a bug in the instance); vac drops it\n",
+	       mod->name, inst->id);
+	vac_disable_virtualization(inst);
+	vac_unregister_instance(inst);
+}
+
 static int vac_module_notify(struct notifier_block *nb, unsigned long action,
 			     void *data)
 {
+	struct vac_instance *inst;
 	struct module *mod = data;
 	int i;
 
+	if (action == MODULE_STATE_LIVE) {
+		mutex_lock(&vac_lock);
+		inst = vac_instance_of(mod);
+		if (inst && !inst->published)
+			vac_publish(inst);
+		mutex_unlock(&vac_lock);
+		return NOTIFY_DONE;
+	}
+	if (action == MODULE_STATE_GOING) {
+		vac_module_going(mod);
+		return NOTIFY_DONE;
+	}
 	if (action != MODULE_STATE_COMING)
 		return NOTIFY_DONE;
 	for (i = 0; i < ARRAY_SIZE(vac_stock_modules); i++) {

@@ -6,7 +6,8 @@
  * vac_enable_virtualization().  On every online CPU vac turns the hardware
  * on for the first instance there (vendor enable_cpu: EFER.SVME + HSAVE, or
  * CR4.VMXE + VMXON) and then runs the instance's own per-CPU enable.  One
- * CPU hotplug state does the same for CPUs coming online.  Suspend, resume,
+ * CPU hotplug state, stock KVM's CPUHP_AP_KVM_ONLINE, does the same for CPUs
+ * coming online and the reverse for CPUs going offline.  Suspend, resume,
  * shutdown/reboot and the crash-time emergency disable have one owner here.
  */
 #include "common.h"
@@ -25,7 +26,6 @@ EXPORT_SYMBOL_GPL(vac_rebooting);
 static LIST_HEAD(vac_virt_users);
 static DEFINE_MUTEX(vac_virt_lock);
 static DEFINE_PER_CPU(unsigned int, vac_cpu_users);
-static enum cpuhp_state vac_online_state;
 
 /* This CPU, interrupts off: hardware on for the first user, then inst. */
 static int vac_enable_inst_cpu(struct vac_instance *inst)
@@ -92,7 +92,7 @@ static void vac_disable_ipi(void *data)
 	vac_disable_inst_cpu(data);
 }
 
-/* Maybe before the instance registered (enable_virt_at_load): check it. */
+/* The ABI first: an instance of another build may call this. */
 int __vac_enable_virtualization(struct vac_instance *inst, unsigned int abi,
 				size_t size, struct module *owner)
 {
@@ -102,6 +102,12 @@ int __vac_enable_virtualization(struct vac_instance *inst, unsigned int abi,
 	r = vac_check_abi(abi, size, owner);
 	if (r)
 		return r;
+	/* The emergency path walks the registered instances only. */
+	if (!vac_instance_registered(inst)) {
+		pr_err("%s: enables virtualization before it registered with vac; refused\n",
+		       module_name(owner));
+		return -EINVAL;
+	}
 	mutex_lock(&vac_virt_lock);
 	if (inst->virt_enabled)
 		goto out;
@@ -155,7 +161,25 @@ void vac_disable_virtualization(struct vac_instance *inst)
 }
 EXPORT_SYMBOL_GPL(vac_disable_virtualization);
 
-/* Hotplug: the list is stable, the writer side of the hotplug lock is held. */
+/*
+ * Hotplug, at stock KVM's CPUHP_AP_KVM_ONLINE, on the CPU concerned from its
+ * hotplug thread: the list is stable, the writer side of the hotplug lock is
+ * held.  The position matters.  Going down, the states are torn down in
+ * reverse: CPUHP_AP_ACTIVE only stops new tasks from coming and pushes each
+ * task away when it is next picked there, after the switch (the instances'
+ * preempt notifier, vcpu_load(): VMX's VMPTRLD) has already run on this CPU;
+ * CPUHP_AP_SCHED_WAIT_EMPTY waits until every such task has left.  Below
+ * it no vCPU can run here any more, so virtualization can go off; above it
+ * (any dynamic CPUHP_AP_ONLINE_DYN state) a vCPU switched back in after the
+ * teardown would do VMPTRLD or VMRUN with VMX/SVM off (#UD, a
+ * kvm_spurious_fault BUG).  Coming up, virtualization is on before the CPU
+ * turns active and takes tasks.  The slot is free: vac refuses stock KVM.
+ *
+ * A CPU where one instance cannot enable must not come up (its vCPUs would
+ * fail there, as in stock KVM): the instances already enabled on it are
+ * turned off again in reverse order, the CPU stays offline and the error
+ * goes to whoever onlined it.
+ */
 static int vac_online_cpu(unsigned int cpu)
 {
 	struct vac_instance *inst;
@@ -252,15 +276,23 @@ static void vac_emergency_disable_cpu(void)
 	vac_vendor->emergency_disable_cpu();
 }
 
+/* debugfs: how many instances have virtualization on on @cpu */
+unsigned int vac_virt_users_on(int cpu)
+{
+	return per_cpu(vac_cpu_users, cpu);
+}
+
 int vac_virt_init(void)
 {
 	int r;
 
-	r = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "vac:online",
+	r = cpuhp_setup_state(CPUHP_AP_KVM_ONLINE, "vac:online",
 			      vac_online_cpu, vac_offline_cpu);
-	if (r < 0)
+	if (r) {
+		pr_err("cannot take the CPU hotplug state CPUHP_AP_KVM_ONLINE (%d); is another KVM loaded?\n",
+		       r);
 		return r;
-	vac_online_state = r;
+	}
 	vac_register_syscore(&vac_syscore);
 	cpu_emergency_register_virt_callback(vac_emergency_disable_cpu);
 	return 0;
@@ -270,5 +302,5 @@ void vac_virt_exit(void)
 {
 	cpu_emergency_unregister_virt_callback(vac_emergency_disable_cpu);
 	vac_unregister_syscore(&vac_syscore);
-	cpuhp_remove_state(vac_online_state);
+	cpuhp_remove_state(CPUHP_AP_KVM_ONLINE);
 }

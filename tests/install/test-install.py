@@ -122,12 +122,14 @@ for p in files:
     if p.endswith('/multikvm-modules.service'):
         unit = p
 modprobe_conf = [p for p in files if p.endswith('/modprobe.d/multikvm.conf')]
+tmpfiles_conf = [p for p in files if p.endswith('/tmpfiles.d/multikvm.conf')]
 aa = os.path.join(sysconfdir, 'apparmor.d')
 version = run([meson, 'introspect', '--projectinfo', build]).stdout
 version = json.loads(version)['version']
 expect = [
     (udevdir or '?') + '/rules.d/60-multikvm.rules',
     (modprobe_conf or ['?'])[0],
+    (tmpfiles_conf or ['?'])[0],
     aa + '/abstractions/libvirt-qemu.d/multikvm',
     aa + '/local/usr.sbin.libvirtd.d/multikvm',
     unit or '?',
@@ -182,6 +184,20 @@ if ok(len(guard) == 1, 'one install guard for kvm_amd'):
     ok(r.returncode != 0 and 'stock kvm_amd is disabled' in r.stderr and
        'multikvm.conf' in r.stderr,
        'kvm_amd guard fails and says why and where to undo', r.stderr)
+
+# --- tmpfiles.d: /run/multikvm -------------------------------------------
+stf = shutil.which('systemd-tmpfiles')
+if stf and tmpfiles_conf:
+    troot = os.path.join(tmp, 'tmpfiles-root')
+    os.makedirs(troot + '/run')
+    r = run([stf, '--create', '--root=' + troot, D(tmpfiles_conf[0])])
+    st = os.stat(troot + '/run/multikvm') if os.path.isdir(troot + '/run/multikvm') else None
+    ok(r.returncode == 0 and st is not None and stat.S_IMODE(st.st_mode) == 0o755 and
+       st.st_uid == 0 and os.path.isdir(troot + '/run/multikvm/domains'),
+       'systemd-tmpfiles --create makes /run/multikvm (and domains/) root 0755',
+       r.stdout + r.stderr)
+else:
+    skip('systemd-tmpfiles --create', 'systemd-tmpfiles not installed')
 
 # --- systemd unit -----------------------------------------------------------
 unit_text = open(D(unit)).read() if unit else ''
@@ -253,6 +269,32 @@ else:
                r.stderr)
     else:
         skip('apparmor_parser on libvirt profiles', 'libvirt AppArmor profiles not installed')
+
+# --- installed programs ignore the test overrides -------------------------
+# Only the test build of libmultikvm reads MULTIKVM_* (mkvm_test_getenv()).
+# The installed hook, run for "started" of a domain whose record exists only
+# under an overriding MULTIKVM_RUNDIR, must look in /run/multikvm (and not
+# find it: a read, nothing is written) and never read the overriding policy.
+ovr = os.path.join(tmp, 'overrides')
+os.makedirs(ovr + '/run/domains')
+uuid = '5e1f0c3a-9d2b-4c7e-8a61-%012x' % (os.getpid() & 0xffffffffffff)
+with open(ovr + '/run/domains/%s.json' % uuid, 'w') as f:
+    json.dump({'uuid': uuid, 'name': 'ovr', 'instance': 1, 'device': '/dev/kvm1',
+               'profile': None, 'reason': 'test', 'created': 1, 'updated': 1, 'pid': 0}, f)
+ovr_env = dict(os.environ, MULTIKVM_RUNDIR=ovr + '/run', MULTIKVM_POLICY=ovr + '/policy.xml',
+               MULTIKVM_SYSFS=ovr + '/sys', MULTIKVM_PROC=ovr + '/proc',
+               MULTIKVM_LIBVIRT_RUNDIR=ovr + '/libvirt', MULTIKVM_CONF=ovr + '/conf',
+               MULTIKVM_HOSTROOT=ovr, MULTIKVM_MODPROBE=ovr + '/modprobe')
+dom_xml = "<domain type='kvm'><name>ovr</name><uuid>%s</uuid></domain>" % uuid
+r = run([D(libexecdir + '/multikvm-hook'), 'ovr', 'started', 'begin', '-'],
+        input=dom_xml, env=ovr_env)
+ok(r.returncode == 1 and '/run/multikvm/domains/%s.json' % uuid in r.stderr and
+   ovr not in r.stderr,
+   'installed multikvm-hook ignores MULTIKVM_RUNDIR/POLICY/...: looks in /run/multikvm',
+   'exit %d: %s' % (r.returncode, r.stderr))
+r = run([D(bindir + '/multikvm'), 'status'], env=ovr_env)
+ok(ovr not in r.stdout + r.stderr,
+   'installed multikvm ignores MULTIKVM_POLICY/SYSFS/...', r.stdout + r.stderr)
 
 # --- DKMS source tree -------------------------------------------------------
 dkms = D(prefix + '/src/multikvm-%s' % version)

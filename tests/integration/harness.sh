@@ -9,20 +9,25 @@
 #     /run/multikvm land in a temporary upper layer);
 #   - /etc/libvirt, /run/libvirt, /var/lib/libvirt, /var/cache/libvirt and
 #     /var/log/libvirt are empty tmpfs;
-#   - /dev/kvm is shadowed by a bind-mounted node with group kvm, mode 0660
-#     (what Debian's udev rule does), and extra "instances" are more nodes of
-#     the same device (10:232) under $MKVM_T/dev, declared statically in the
-#     test's policy.xml;
+#   - /dev gets an overlay too (tmpfs upper; /dev/pts, /dev/shm... moved on
+#     top), so nodes are made and changed where libvirt and the hook look
+#     for them without touching the host's /dev: /dev/kvm with group kvm,
+#     mode 0660 (what Debian's udev rule does), and extra "instances"
+#     /dev/kvm7, /dev/kvm8, ..., more nodes of the same device (10:232),
+#     declared statically in the test's policy.xml.  libvirt gives each
+#     QEMU a private /dev with fresh nodes of these, as on a real host;
 #   - qemu.conf lists /dev/kvm and the extra nodes in cgroup_device_acl;
 #   - multikvm-hook is installed as /etc/libvirt/hooks/qemu.d/multikvm.
 # libvirtd runs under a child subreaper so destroyed QEMUs are reaped at once.
 # Everything lives in the namespace and disappears when the test ends.
 #
 # Environment: MULTIKVM_BUILD_DIR (meson build dir, required),
-#              MKVM_EXTRA_NODES (default "7 8 9": makes $MKVM_T/dev/kvm7...),
+#              MKVM_EXTRA_NODES (default "7 8 9": makes /dev/kvm7...),
 #              MKVM_NO_HOOK=1 (do not install the hook).
-# The test script sees: MKVM_T (scratch dir), MKVM_DEV (extra nodes dir),
-# MKVM_HOOK, MKVM_WRAPPER, MKVM_SUBREAPER, MKVM_CLI, MKVM_PAYLOAD (tick payload), and can
+# The test script sees: MKVM_T (scratch dir), MKVM_DEV (/dev, where the extra
+# nodes are),
+# MKVM_HOOK, MKVM_WRAPPER, MKVM_SUBREAPER, MKVM_CLI, MKVM_PAYLOAD (tick payload),
+# MKVM_CONFINED_OPEN (tests/integration/confined-open.c), and can
 # source $MKVM_LIB (tests/integration/lib.sh) for helpers.
 set -euo pipefail
 
@@ -96,30 +101,41 @@ cleanup() {
 		wait "$reaper" 2>/dev/null
 	fi
 	cd /
-	umount -l /etc /run 2>/dev/null
+	umount -l /etc /run /dev 2>/dev/null
 	umount -l "$T" 2>/dev/null
 	rmdir "$T" 2>/dev/null
 	exit $rc
 }
 trap cleanup EXIT
 
-mkdir -p "$T"/ovl/etc/{up,work} "$T"/ovl/run/{up,work} "$T"/log "$T"/dev
+mkdir -p "$T"/ovl/etc/{up,work} "$T"/ovl/run/{up,work} "$T"/ovl/dev/{up,work} "$T"/log \
+	"$T"/newdev
 mount -t overlay mkvm-etc -o "lowerdir=/etc,upperdir=$T/ovl/etc/up,workdir=$T/ovl/etc/work" /etc
 mount -t overlay mkvm-run -o "lowerdir=/run,upperdir=$T/ovl/run/up,workdir=$T/ovl/run/work" /run
+# /dev: an overlay, made aside; the mounts below /dev (pts, shm, mqueue, ...)
+# are moved onto it (stacked leftovers unmounted: libvirt moves each mount
+# below /dev into QEMU's /dev and fails on a second one at the same path),
+# then it is moved over /dev.
+mount -t overlay mkvm-dev -o "lowerdir=/dev,upperdir=$T/ovl/dev/up,workdir=$T/ovl/dev/work" \
+	"$T/newdev"
+findmnt -rn -o TARGET -R /dev | grep '^/dev/[^/]*$' | sort -u | while read -r m; do
+	mount --move "$m" "$T/newdev${m#/dev}"
+	while mountpoint -q "$m"; do umount -l "$m"; done
+done
+mount --move "$T/newdev" /dev
 for d in /etc/libvirt /run/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt; do
 	mkdir -p "$d"
 	mount -t tmpfs -o mode=0755 mkvm-libvirt "$d"
 done
 mkdir -p /etc/multikvm /run/multikvm /etc/libvirt/hooks/qemu.d
 
-# /dev/kvm as Debian's udev rule leaves it, without changing the host's node.
-mknod "$T/dev/kvm" c 10 232
-chgrp kvm "$T/dev/kvm"
-chmod 0660 "$T/dev/kvm"
-mount --bind "$T/dev/kvm" /dev/kvm
+# /dev/kvm as Debian's udev rule leaves it (in the overlay: the host's node
+# keeps its owner and mode).
+chgrp kvm /dev/kvm
+chmod 0660 /dev/kvm
 
 acl='"/dev/null", "/dev/full", "/dev/zero", "/dev/random", "/dev/urandom", "/dev/ptmx", "/dev/kvm", "/dev/userfaultfd"'
-export MKVM_DEV=$T/dev
+export MKVM_DEV=/dev
 for n in ${MKVM_EXTRA_NODES-7 8 9}; do
 	mknod "$MKVM_DEV/kvm$n" c 10 232
 	chgrp kvm "$MKVM_DEV/kvm$n"
@@ -147,6 +163,7 @@ if [ -z "${MKVM_NO_HOOK:-}" ] && [ -x "$MKVM_HOOK" ]; then
 fi
 
 export MKVM_SUBREAPER=$MULTIKVM_BUILD_DIR/tests/integration/mkvm-subreaper
+export MKVM_CONFINED_OPEN=$MULTIKVM_BUILD_DIR/tests/integration/mkvm-confined-open
 virtlogd -d -p "$T/virtlogd.pid"
 "$MKVM_SUBREAPER" libvirtd -p "$T/libvirtd.pid" &
 reaper=$!

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <glib/gstdio.h>
 #include "multikvm.h"
+#include "mkvm-private.h"  /* the lock and the writers under it */
 #include "fixture.h"
 
 #define N_INSTANCES 16

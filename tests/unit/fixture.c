@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -17,6 +19,19 @@ fx_write (const char *path, const char *text)
   g_assert_no_error (error);
 }
 
+void
+fx_require_root (int argc, char **argv)
+{
+  gboolean tap = FALSE;
+
+  if (geteuid () == 0)
+    return;
+  for (int i = 1; i < argc; i++)
+    tap |= strcmp (argv[i], "--tap") == 0;
+  printf ("1..0 # SKIP %s needs root (mknod in its fixture)\n", argv[0]);
+  exit (tap ? 0 : 77);
+}
+
 Fixture *
 fx_new (void)
 {
@@ -29,6 +44,7 @@ fx_new (void)
   fx->run = g_build_filename (fx->root, "run", NULL);
   fx->proc = g_build_filename (fx->root, "proc", NULL);
   fx->policy = g_build_filename (fx->root, "policy.xml", NULL);
+  fx->libvirt = g_build_filename (fx->root, "libvirt-qemu", NULL);
   g_mkdir_with_parents (fx->sys, 0755);
   g_mkdir_with_parents (fx->dev, 0755);
   g_mkdir_with_parents (fx->proc, 0755);
@@ -37,6 +53,7 @@ fx_new (void)
   g_setenv ("MULTIKVM_RUNDIR", fx->run, TRUE);
   g_setenv ("MULTIKVM_PROC", fx->proc, TRUE);
   g_setenv ("MULTIKVM_POLICY", fx->policy, TRUE);
+  g_setenv ("MULTIKVM_LIBVIRT_RUNDIR", fx->libvirt, TRUE);
   return fx;
 }
 
@@ -75,6 +92,7 @@ fx_free (Fixture *fx)
   g_free (fx->run);
   g_free (fx->proc);
   g_free (fx->policy);
+  g_free (fx->libvirt);
   g_free (fx);
 }
 
@@ -206,4 +224,30 @@ fx_domain_xml (const char *name, const char *uuid, const char *metadata)
                           "</domain>\n", name, uuid,
                           metadata ? "  <metadata>\n    " : "", metadata ? metadata : "",
                           metadata ? "\n  </metadata>\n" : "");
+}
+
+void
+fx_libvirt_domain (Fixture *fx, const char *name, const char *uuid, pid_t pid,
+                   gboolean systemd)
+{
+  g_autofree char *pidtext = g_strdup_printf ("%d", (int) pid);
+  g_autofree char *pidfile = g_strdup_printf ("%s.pid", name);
+  g_autofree char *xmlfile = g_strdup_printf ("%s.xml", name);
+  g_autofree char *cgroup = g_build_filename (fx->proc, pidtext, "cgroup", NULL);
+
+  put (fx->libvirt, pidfile, "%d", (int) pid);
+  put (fx->libvirt, xmlfile,
+       "<domstatus state='running' reason='booted' pid='%d'>\n"
+       "  <monitor path='/var/lib/libvirt/qemu/domain-1-x/monitor.sock' type='unix'/>\n"
+       "  <domain type='kvm' id='1'>\n    <name>%s</name>\n    <uuid>%s</uuid>\n"
+       "  </domain>\n</domstatus>\n", (int) pid, name, uuid);
+  if (systemd)
+    {
+      g_autofree char *text = g_strdup_printf (
+          "0::/machine.slice/machine-qemu\\x2d1\\x2d%s.scope/libvirt/emulator\n", name);
+      fx_write (cgroup, text);
+    }
+  else
+    fx_write (cgroup, "12:devices:/machine/qemu-1-x.libvirt-qemu/emulator\n"
+                      "0::/machine/qemu-1-x.libvirt-qemu/emulator\n");
 }

@@ -12,9 +12,16 @@ typedef struct {
   char *run;
   char *proc;
   char *policy;
+  char *libvirt;  /* libvirt's QEMU run dir (pid and status files) */
 } Fixture;
 
-/* Creates the tree and points MULTIKVM_{SYSFS,DEVDIR,RUNDIR,PROC,POLICY} at it. */
+/* Ends a test program that needs root (mknod) as skipped when it does not
+ * run as root: "1..0 # SKIP" on stdout and exit 0 under --tap (meson's TAP
+ * protocol), else exit status 77 (meson's skip for plain tests). */
+void fx_require_root (int argc, char **argv);
+
+/* Creates the tree and points MULTIKVM_{SYSFS,DEVDIR,RUNDIR,PROC,POLICY,
+ * LIBVIRT_RUNDIR} at it. */
 Fixture *fx_new (void);
 void fx_free (Fixture *fx);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Fixture, fx_free)
@@ -32,4 +39,9 @@ void fx_write (const char *path, const char *text);
 void fx_write_policy (Fixture *fx, const char *xml);
 /* A fake process under proc/: cmdline args, fds pointing at the devices of @ids (0-ended). */
 void fx_process (Fixture *fx, pid_t pid, const char *uuid, const char *name, const guint *ids);
+/* libvirt runs QEMU @pid for domain @name: <libvirt>/NAME.pid, the status
+ * file NAME.xml (pid, name, uuid) and proc/PID/cgroup in libvirt's machine
+ * cgroup (systemd's scope when @systemd, else libvirt's own /machine). */
+void fx_libvirt_domain (Fixture *fx, const char *name, const char *uuid, pid_t pid,
+                        gboolean systemd);
 char *fx_domain_xml (const char *name, const char *uuid, const char *metadata);

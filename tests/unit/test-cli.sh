@@ -5,11 +5,13 @@
 set -u
 M=$1
 SRC=$2
+. "$SRC/tests/tap.sh"
+skip_unless_root "mknod in its fixture"
 T=$(mktemp -d /tmp/mkvm-cli-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 
 export MULTIKVM_SYSFS=$T/sys MULTIKVM_DEVDIR=$T/dev MULTIKVM_RUNDIR=$T/run
-export MULTIKVM_PROC=$T/proc MULTIKVM_POLICY=$SRC/data/policy.xml
+export MULTIKVM_PROC=$T/proc MULTIKVM_POLICY=$SRC/data/policy.xml MULTIKVM_LIBVIRT_RUNDIR=$T/libvirt-qemu
 export MULTIKVM_HOSTROOT=$T/host MULTIKVM_CONF=$T/multikvm.conf
 export MULTIKVM_POLL_MS=50 MULTIKVM_MODPROBE=$T/modprobe
 unset LIBVIRT_DEFAULT_URI
@@ -50,7 +52,6 @@ rm -rf "$vac/instances/\${2#kvm_amd_}"
 EOS
 chmod +x "$T/modprobe"
 
-. "$SRC/tests/tap.sh"
 
 check "status" 0 "$M" status
 expect '^1 +amd +kvm_amd_1 .* active +standard,hardened +2$' out
@@ -142,7 +143,11 @@ expect 'timed out' err
 # The "kernel" changes vms atomically, as sysfs reads are: a plain
 # truncate-and-write could be read half-done (empty) by the waiting CLI.
 set_vms() { echo "$1" > "$vac/instances/1/vms.new" && mv "$vac/instances/1/vms.new" "$vac/instances/1/vms"; }
-( sleep 0.3; set_vms 1; sleep 0.3; set_vms 0 ) &
+# The "kernel" moves on when the waiting CLI has reported the previous
+# count (not after a fixed time: on a loaded machine the CLI may need longer).
+saw() { for _ in $(seq 600); do grep -q "$1" "$T/out" && return; sleep 0.05; done; }
+: > "$T/out"
+( saw '2 VMs running'; set_vms 1; saw '1 VMs running'; set_vms 0 ) &
 check "retire --wait" 0 "$M" retire 1 --wait
 wait
 expect 'instance 1: 2 VMs running.*waiting' out
@@ -154,6 +159,10 @@ check "retired instance gone" 3 "$M" drain 1 --reason x
 check "drain flag cleared" 0 python3 -c 'import json,sys; \
 assert [d["instance"] for d in json.load(open(sys.argv[1]))["drains"]]==[2]' "$T/run/drains.json"
 
+for bad in 0 9 60001 abc 10x -5; do
+    MULTIKVM_POLL_MS=$bad check "retire: MULTIKVM_POLL_MS='$bad' refused" 2 "$M" retire 2 --wait
+    expect "^multikvm: MULTIKVM_POLL_MS is '$bad': write milliseconds from 10 to 60000\$" err
+done
 check "reconcile" 0 "$M" reconcile
 expect 'reconciled: 0 kept, 0 updated, 0 created, 0 removed' out
 
@@ -211,6 +220,7 @@ expect '^ok +AppArmor libvirtd include' out
 expect '^ok +AppArmor libvirtd rules' out
 expect '^warn +domain emulators' out
 expect '^ok +QEMU -accel kvm,device=|^FAIL +QEMU' out
+expect '^ok +confinement: confine=yes: .*device cgroup is narrowed' out
 sed -i 's|"/dev/kvm3"||' "$H/etc/libvirt/qemu.conf"
 chmod -x "$H/etc/libvirt/hooks/qemu.d/multikvm"
 mkdir -p "$T/sys/module/kvm_amd"
@@ -219,6 +229,20 @@ expect '^FAIL +cgroup_device_acl: lacks /dev/kvm3' out
 expect 'fix: cgroup_device_acl = \[ .*"/dev/kvm2", "/dev/kvm3" \]' out
 expect '^FAIL +libvirt hook: .* is not executable' out
 expect '^FAIL +stock kvm_amd: loaded' out
+# doctor: what the hook's confinement needs
+echo 'namespaces = [ ]' >> "$H/etc/libvirt/qemu.conf"
+check "doctor: shared mount namespace" 5 "$M" -c "test:///$T/nonexistent.xml" doctor
+expect '^warn +confinement: namespaces .* lacks "mount": QEMU shares the host.s /dev' out
+echo 'cgroup_controllers = [ "cpu", "memory" ]' >> "$H/etc/libvirt/qemu.conf"
+check "doctor: no devices controller" 5 "$M" -c "test:///$T/nonexistent.xml" doctor
+expect '^FAIL +confinement: cgroup_controllers .* lacks "devices"' out
+echo 'confine=no' > "$T/multikvm.conf"
+check "doctor: confine=no" 5 "$M" -c "test:///$T/nonexistent.xml" doctor
+expect '^FAIL +confinement: confine=no .*may open every instance node' out
+echo 'confine=maybe' > "$T/multikvm.conf"
+check "doctor: a bad confine= value" 5 "$M" -c "test:///$T/nonexistent.xml" doctor
+expect '^FAIL +confinement: .*confine=maybe: write confine=yes' out
+rm "$T/multikvm.conf"
 
 # bash completion parses and completes commands and instance ids
 check "completion parses" 0 bash -n "$SRC/cli/multikvm.bash-completion"

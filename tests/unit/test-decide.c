@@ -23,16 +23,22 @@ typedef struct {
 } Ctx;
 
 static void
-ctx_load (Ctx *c, const char *extra)
+ctx_load_xml (Ctx *c, const char *xml)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *xml = g_strconcat (POLICY_HEAD, extra ? extra : "", "</policy>", NULL);
   g_clear_pointer (&c->policy, mkvm_policy_free);
   g_clear_pointer (&c->inv, mkvm_inventory_free);
   c->policy = mkvm_policy_parse (xml, -1, "test-policy", &error);
   g_assert_no_error (error);
   c->inv = mkvm_inventory_load (c->policy, &error);
   g_assert_no_error (error);
+}
+
+static void
+ctx_load (Ctx *c, const char *extra)
+{
+  g_autofree char *xml = g_strconcat (POLICY_HEAD, extra ? extra : "", "</policy>", NULL);
+  ctx_load_xml (c, xml);
 }
 
 static void
@@ -284,9 +290,81 @@ test_place (Ctx *c, gconstpointer data)
   g_assert_cmpuint (all->len, ==, 1);
 }
 
+/* What a domain may ask for (docs/policy.md): the policy restricts
+ * profiles and pins, and assigns domains itself. */
+#define RESTRICTING(dflt, extra) \
+  "<policy version='1'><profiles default='" dflt "'><profile name='standard'/>" \
+  "<profile name='hardened' restricted='yes'><require param='nx_huge_pages' value='Y'/>" \
+  "</profile><profile name='fast'><require param='nx_huge_pages' value='N'/></profile>" \
+  "</profiles><pins allow='no'/>" extra "</policy>"
+
+static void
+test_restricted (Ctx *c, gconstpointer data)
+{
+  ctx_load_xml (c, RESTRICTING ("standard", ""));
+  decide_fails (c, 0, "hardened", MKVM_ERROR_DENIED, "asks for profile hardened, which "
+                "policy test-policy restricts");
+  decide_fails (c, 2, NULL, MKVM_ERROR_DENIED, "lets no domain pin an instance");
+  decide_fails (c, 3, "fast", MKVM_ERROR_DENIED, "lets no domain pin an instance");
+  {
+    g_autoptr(MkvmDecision) d = decide_ok (c, 0, "fast");
+    g_assert_cmpuint (d->instance, ==, 2);
+  }
+  {
+    g_autoptr(MkvmDecision) d = decide_ok (c, 0, NULL);
+    g_assert_cmpstr (d->profile, ==, "standard");
+  }
+  /* a restricted default profile is the policy's own choice */
+  ctx_load_xml (c, RESTRICTING ("hardened", ""));
+  {
+    g_autoptr(MkvmDecision) d = decide_ok (c, 0, NULL);
+    g_assert_cmpuint (d->instance, ==, 3);
+    g_assert_cmpstr (d->profile, ==, "hardened");
+  }
+}
+
+static void
+test_assigned (Ctx *c, gconstpointer data)
+{
+  ctx_load_xml (c, RESTRICTING ("standard", "<assignments><domain uuid='" UUID "' "
+                                "profile='hardened'/><domain name='web1' instance='2'/>"
+                                "</assignments>"));
+  {
+    /* by uuid (it wins over the name): the restricted profile */
+    g_autoptr(MkvmDecision) d = decide_ok (c, 0, NULL);
+    g_assert_cmpuint (d->instance, ==, 3);
+    g_assert_cmpstr (d->profile, ==, "hardened");
+    g_assert_true (g_str_has_prefix (d->reason, "assigned by the policy: profile hardened"));
+  }
+  {
+    g_autoptr(MkvmDecision) d = decide_ok (c, 0, "hardened");   /* the same: fine */
+    g_assert_cmpuint (d->instance, ==, 3);
+  }
+  decide_fails (c, 0, "fast", MKVM_ERROR_DENIED,
+                "asks for profile fast, but policy test-policy assigns it profile hardened");
+  decide_fails (c, 1, NULL, MKVM_ERROR_DENIED, "asks for instance 1, but policy");
+  /* by name: a pin, where domains may pin nothing themselves */
+  ctx_load_xml (c, RESTRICTING ("standard", "<assignments><domain name='web1' instance='1'/>"
+                                "</assignments>"));
+  {
+    g_autoptr(MkvmDecision) d = decide_ok (c, 0, NULL);
+    g_assert_cmpuint (d->instance, ==, 1);
+    g_assert_cmpstr (d->reason, ==, "assigned by the policy: pinned to instance 1");
+  }
+  {
+    g_autoptr(MkvmDecision) d = decide_ok (c, 1, NULL);
+    g_assert_cmpuint (d->instance, ==, 1);
+  }
+  decide_fails (c, 1, "hardened", MKVM_ERROR_DENIED, "asks for instance 1, profile hardened");
+  /* an assigned pin still obeys the draining rule */
+  drain (c, 1, "upgrade");
+  decide_fails (c, 0, NULL, MKVM_ERROR_DRAINING, "pinned instance 1 is draining");
+}
+
 int
 main (int argc, char **argv)
 {
+  fx_require_root (argc, argv);
   g_test_init (&argc, &argv, NULL);
 #define T(path, fn) g_test_add ("/decide/" path, Ctx, NULL, ctx_setup, fn, ctx_teardown)
   T ("default-newest", test_default_newest);
@@ -304,5 +382,7 @@ main (int argc, char **argv)
   T ("reasons-listed", test_reasons_listed);
   T ("builtin-policy", test_builtin_policy);
   T ("place", test_place);
+  T ("restricted", test_restricted);
+  T ("assigned", test_assigned);
   return g_test_run ();
 }

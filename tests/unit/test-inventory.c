@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests: the inventory from a fixture sysfs tree. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/sysmacros.h>
 #include <glib/gstdio.h>
 #include "multikvm.h"
@@ -309,7 +315,7 @@ test_static (void)
   g_assert_error (error, MKVM_ERROR, MKVM_ERROR_INVALID);
 }
 
-/* Static nodes of one device number are told apart by inode. */
+/* Static nodes of one device number are told apart by path. */
 static void
 test_static_same_rdev (void)
 {
@@ -335,10 +341,77 @@ test_static_same_rdev (void)
   /* and from /proc/PID/fd */
   const guint eight[] = { 8, 0 };
   fx_process (fx, 321, "6f1c2b0e-6a43-4e3a-9a56-0c4f1c3b2a11", "x", eight);
-  g_autoptr(GArray) ids = mkvm_proc_kvm_instances (inv, 321, &error);
+  g_autoptr(GArray) ids = mkvm_node_pid_instances (inv, 321, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (ids->len, ==, 1);
   g_assert_cmpuint (g_array_index (ids, guint, 0), ==, 8);
+}
+
+/*
+ * Static instances seen from QEMU's side: libvirt gives QEMU a private /dev
+ * with fresh nodes (other inodes, same names and device numbers).  A child
+ * in its own mount namespace mounts a tmpfs over the fixture's dev, makes
+ * fresh nodes there and opens two of them; the parent (the hook's view)
+ * finds both instances from /proc/CHILD/fd.  1:3 and 1:5 stand in for KVM
+ * devices (they open without a driver of ours): 7 and 8 are two names of
+ * one device, 9 the only node of its device (like device="/dev/kvm").
+ */
+static void
+test_static_private_dev (void)
+{
+  g_autoptr(Fixture) fx = fx_new ();
+  g_autoptr(GError) error = NULL;
+  const char *names[] = { "kvm7", "kvm8", "kvm" };
+  const dev_t devs[] = { makedev (1, 3), makedev (1, 3), makedev (1, 5) };
+  g_autofree char *xml = NULL;
+  int ready[2];
+  char c;
+  pid_t child;
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *p = g_build_filename (fx->dev, names[i], NULL);
+      g_assert_cmpint (mknod (p, S_IFCHR | 0600, devs[i]), ==, 0);
+    }
+  xml = g_strdup_printf ("<policy version='1'><profiles default='a'><profile name='a'/>"
+                         "</profiles><instances><instance id='7' device='%s/kvm7'/>"
+                         "<instance id='8' device='%s/kvm8'/><instance id='9' device='%s/kvm'/>"
+                         "</instances></policy>", fx->dev, fx->dev, fx->dev);
+  g_autoptr(MkvmPolicy) p = mkvm_policy_parse (xml, -1, "t", &error);
+  g_assert_no_error (error);
+  g_autoptr(MkvmInventory) inv = mkvm_inventory_load (p, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (pipe (ready), ==, 0);
+  child = fork ();
+  g_assert_cmpint (child, >=, 0);
+  if (child == 0)
+    {
+      if (unshare (CLONE_NEWNS) < 0 || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+          mount ("tmpfs", fx->dev, "tmpfs", 0, "mode=0755") < 0)
+        _exit (1);
+      for (guint i = 0; i < 3; i++)
+        {
+          g_autofree char *n = g_build_filename (fx->dev, names[i], NULL);
+          if (mknod (n, S_IFCHR | 0600, devs[i]) < 0 || (i > 0 && open (n, O_RDWR) < 0))
+            _exit (1);
+        }
+      if (write (ready[1], "x", 1) != 1)
+        _exit (1);
+      pause ();
+      _exit (0);
+    }
+  close (ready[1]);
+  g_assert_cmpint (read (ready[0], &c, 1), ==, 1);
+  close (ready[0]);
+  g_setenv ("MULTIKVM_PROC", "/proc", TRUE);
+  g_autoptr(GArray) ids = mkvm_node_pid_instances (inv, child, &error);
+  g_setenv ("MULTIKVM_PROC", fx->proc, TRUE);
+  kill (child, SIGKILL);
+  waitpid (child, NULL, 0);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ids->len, ==, 2);
+  g_assert_cmpuint (g_array_index (ids, guint, 0), ==, 8);
+  g_assert_cmpuint (g_array_index (ids, guint, 1), ==, 9);
 }
 
 static void
@@ -385,6 +458,7 @@ test_write_default (void)
 int
 main (int argc, char **argv)
 {
+  fx_require_root (argc, argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/inventory/no-vac", test_no_vac);
   g_test_add_func ("/inventory/bad-abi", test_bad_abi);
@@ -397,6 +471,7 @@ main (int argc, char **argv)
   g_test_add_func ("/inventory/release-version", test_release_version);
   g_test_add_func ("/inventory/static", test_static);
   g_test_add_func ("/inventory/static-same-rdev", test_static_same_rdev);
+  g_test_add_func ("/inventory/static-private-dev", test_static_private_dev);
   g_test_add_func ("/inventory/satisfies", test_satisfies);
   g_test_add_func ("/inventory/write-default", test_write_default);
   return g_test_run ();

@@ -41,6 +41,35 @@ test_good (void)
   g_assert_cmpstr (s->device, ==, "/dev/kvm");
 }
 
+/* What a domain may ask for: restricted profiles, pins, assignments. */
+static void
+test_restrictions (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MkvmPolicy) p = mkvm_policy_parse (
+    HEAD "<profiles default='a'><profile name='a'/><profile name='fast' restricted='yes'/>"
+    "<profile name='b' restricted='no'/></profiles><pins allow='no'/><assignments>"
+    "<domain uuid='6F1C2B0E-6a43-4e3a-9a56-0c4f1c3b2a11' profile='fast'/>"
+    "<domain name='build01' instance='2' profile='b'/></assignments></policy>", -1, "t", &error);
+  g_assert_no_error (error);
+  g_assert_true (mkvm_policy_find_profile (p, "fast")->restricted);
+  g_assert_false (mkvm_policy_find_profile (p, "b")->restricted);
+  g_assert_false (p->pins_allowed);
+  g_assert_cmpuint (p->assignments->len, ==, 2);
+  const MkvmAssignment *a = mkvm_policy_find_assignment (
+    p, "6f1c2b0e-6a43-4e3a-9a56-0c4f1c3b2a11", "build01");
+  g_assert_nonnull (a);                    /* the uuid wins over the name */
+  g_assert_cmpstr (a->profile, ==, "fast");
+  g_assert_cmpuint (a->instance, ==, 0);
+  a = mkvm_policy_find_assignment (p, "00000000-0000-4000-8000-000000000000", "build01");
+  g_assert_cmpuint (a->instance, ==, 2);
+  g_assert_null (mkvm_policy_find_assignment (p, "00000000-0000-4000-8000-000000000000", "x"));
+  g_autoptr(MkvmPolicy) d = mkvm_policy_parse (
+    HEAD "<profiles default='a'><profile name='a'/></profiles></policy>", -1, "t", &error);
+  g_assert_true (d->pins_allowed);
+  g_assert_false (mkvm_policy_find_profile (d, "a")->restricted);
+}
+
 static void
 test_defaults (void)
 {
@@ -135,6 +164,28 @@ static const Bad bad[] = {
     "declared twice" },
   { HEAD "<profiles default='a'><profile name='a'/></profiles>"
     "<profiles default='a'><profile name='a'/></profiles></policy>", "does not match" },
+  /* what a domain may ask for */
+  { HEAD "<profiles default='a'><profile name='a' restricted='maybe'/></profiles></policy>",
+    "does not match" },
+  { HEAD "<profiles default='a'><profile name='a'/></profiles><pins allow='never'/></policy>",
+    "does not match" },
+  { HEAD "<profiles default='a'><profile name='a'/></profiles><assignments>"
+    "<domain name='x' profile='b'/></assignments></policy>", "names profile 'b', which is not" },
+  { HEAD "<profiles default='a'><profile name='a'/></profiles><assignments>"
+    "<domain name='x'/></assignments></policy>", "assigns nothing" },
+  { HEAD "<profiles default='a'><profile name='a'/></profiles><assignments>"
+    "<domain name='x' uuid='6f1c2b0e-6a43-4e3a-9a56-0c4f1c3b2a11' profile='a'/>"
+    "</assignments></policy>", "does not match" },
+  { HEAD "<profiles default='a'><profile name='a'/></profiles><assignments>"
+    "<domain uuid='6F1C2B0E-6a43-4e3a-9a56-0c4f1c3b2a11' profile='a'/>"
+    "<domain uuid='6f1c2b0e-6a43-4e3a-9a56-0c4f1c3b2a11' instance='2'/>"
+    "</assignments></policy>", "is assigned twice" },
+  { HEAD "<profiles default='a'><profile name='a'/></profiles><assignments>"
+    "<domain uuid='6f1c2b0e-6a43-4e3a' profile='a'/></assignments></policy>", "does not match" },
+  { HEAD "<profiles default='a'><profile name='a'/></profiles><assignments>"
+    "<domain name='x' instance='0'/></assignments></policy>", "does not match" },
+  { HEAD "<profiles default='a'><profile name='a'/></profiles><assignments>"
+    "<domain name='a&#127;b' profile='a'/></assignments></policy>", "control characters" },
 };
 
 static void
@@ -157,6 +208,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/policy/good", test_good);
   g_test_add_func ("/policy/defaults", test_defaults);
+  g_test_add_func ("/policy/restrictions", test_restrictions);
   g_test_add_func ("/policy/example-file", test_example_file);
   g_test_add_func ("/policy/load-missing", test_load_missing);
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)

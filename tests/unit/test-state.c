@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 #include "multikvm.h"
+#include "mkvm-private.h"  /* the lock and the writers under it */
 #include "fixture.h"
 
 static char *
@@ -249,19 +250,55 @@ test_reconcile (void)
 
   const guint one[] = { 1, 0 }, two[] = { 2, 0 }, both[] = { 1, 2, 0 };
   g_autofree char *ua = uuid_n (0xa), *ub = uuid_n (0xb), *uc = uuid_n (0xc), *ud = uuid_n (0xd);
-  fx_process (fx, 4242, ua, "alpha,,x", one);      /* no record yet */
-  fx_process (fx, 4243, ub, "beta", two);          /* record says 1: corrected */
-  fx_process (fx, 77, uc, "noise", NULL);          /* no kvm fds: ignored */
+  g_autofree char *uf = uuid_n (0xf), *ug = uuid_n (0x10);
+  fx_process (fx, 4242, ua, "alpha", one);          /* no record yet */
+  fx_libvirt_domain (fx, "alpha,x", ua, 4242, TRUE);
+  fx_process (fx, 4243, ub, "beta", two);           /* record says 1: corrected */
+  fx_libvirt_domain (fx, "beta", ub, 4243, FALSE);
+  fx_process (fx, 77, uc, "noise", NULL);           /* no kvm fds: ignored */
+  fx_libvirt_domain (fx, "noise", uc, 77, TRUE);
+  fx_process (fx, 4244, uf, "foxtrot", two);        /* f runs on 2 */
+  fx_libvirt_domain (fx, "foxtrot", uf, 4244, TRUE);
+  /* Not libvirt's: a process holding instance 1 whose argv claims f's
+   * uuid (a QEMU can rewrite its argv) must not move f's record. */
+  fx_process (fx, 666, uf, "foxtrot", one);
+  /* libvirt's files, but the pid is no longer in a machine cgroup
+   * (reused by an unrelated process): ignored. */
+  fx_process (fx, 667, ug, "golf", one);
+  fx_libvirt_domain (fx, "golf", ug, 667, TRUE);
+  {
+    g_autofree char *cg = g_build_filename (fx->proc, "667", "cgroup", NULL);
+    fx_write (cg, "0::/user.slice/user-1000.slice/session-1.scope\n");
+  }
+  /* a status file that names another pid, and a name with a control
+   * character: both skipped */
+  fx_process (fx, 668, ug, "hotel", one);
+  fx_libvirt_domain (fx, "hotel", ug, 669, TRUE);
+  {
+    g_autofree char *pf = g_build_filename (fx->libvirt, "hotel.pid", NULL);
+    fx_write (pf, "668\n");
+  }
+  fx_process (fx, 670, ug, "in\x01dia", one);
+  fx_libvirt_domain (fx, "in\x01dia", ug, 670, TRUE);
   {
     g_autoptr(MkvmLock) l = mkvm_lock_acquire (NULL, &error);
     g_autoptr(MkvmRecord) rb = rec_n (0xb, 1);
     rb->pid = 4243;
     mkvm_record_write (NULL, rb, &error);
-    g_autoptr(MkvmRecord) rd = rec_n (0xd, 2);     /* process gone: removed */
+    g_autoptr(MkvmRecord) rd = rec_n (0xd, 2);     /* domain gone: removed */
     rd->pid = 999;
     mkvm_record_write (NULL, rd, &error);
     g_autoptr(MkvmRecord) re = rec_n (0xe, 2);     /* placed, not started: kept */
+    re->updated = g_get_real_time () / G_USEC_PER_SEC - 60;
     mkvm_record_write (NULL, re, &error);
+    /* placed, never started, and libvirt runs no QEMU for it (a libvirtd
+     * crash between prepare and release): removed after a while */
+    g_autoptr(MkvmRecord) rh = rec_n (0x11, 2);
+    rh->updated = g_get_real_time () / G_USEC_PER_SEC - MKVM_UNSTARTED_MAX - 1;
+    mkvm_record_write (NULL, rh, &error);
+    g_autoptr(MkvmRecord) rf = rec_n (0xf, 2);     /* true: kept */
+    rf->pid = 4244;
+    mkvm_record_write (NULL, rf, &error);
     g_assert_no_error (error);
   }
   g_assert_true (mkvm_reconcile (NULL, inv, &st, &error));
@@ -270,15 +307,28 @@ test_reconcile (void)
                   st.created, st.removed);
   g_assert_cmpuint (st.created, ==, 1);
   g_assert_cmpuint (st.updated, ==, 1);
-  g_assert_cmpuint (st.removed, ==, 1);
+  g_assert_cmpuint (st.removed, ==, 2);
+  g_assert_cmpuint (st.kept, ==, 1);
+  {
+    g_autofree char *uh = uuid_n (0x11);
+    g_assert_null (mkvm_record_load (NULL, uh, &error));
+    g_assert_error (error, MKVM_ERROR, MKVM_ERROR_NOT_FOUND);
+    g_clear_error (&error);
+  }
   g_autoptr(MkvmRecord) a = mkvm_record_load (NULL, ua, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (a->name, ==, "alpha,x");
   g_assert_cmpuint (a->instance, ==, 1);
   g_assert_cmpint (a->pid, ==, 4242);
-  g_assert_nonnull (strstr (a->reason, "/proc/4242/fd"));
+  g_assert_nonnull (strstr (a->reason, "libvirt's pid 4242"));
   g_autoptr(MkvmRecord) b = mkvm_record_load (NULL, ub, &error);
   g_assert_cmpuint (b->instance, ==, 2);
+  g_autoptr(MkvmRecord) f = mkvm_record_load (NULL, uf, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (f->instance, ==, 2);
+  g_assert_cmpint (f->pid, ==, 4244);
+  g_assert_null (mkvm_record_load (NULL, ug, &error));
+  g_clear_error (&error);
   g_assert_null (mkvm_record_load (NULL, ud, &error));
   g_clear_error (&error);
   g_autofree char *ue = uuid_n (0xe);
@@ -286,21 +336,66 @@ test_reconcile (void)
   g_assert_no_error (error);
   /* second run is a no-op */
   g_assert_true (mkvm_reconcile (NULL, inv, &st, &error));
-  g_assert_cmpuint (st.kept, ==, 2);
+  g_assert_cmpuint (st.kept, ==, 3);
   g_assert_cmpuint (st.created + st.updated + st.removed, ==, 0);
 
   /* verify_pid */
-  g_assert_true (mkvm_verify_pid (inv, 4242, 1, &error));
-  g_assert_false (mkvm_verify_pid (inv, 4242, 2, &error));
+  g_assert_true (mkvm_node_verify_pid (inv, 4242, 1, &error));
+  g_assert_false (mkvm_node_verify_pid (inv, 4242, 2, &error));
   g_assert_error (error, MKVM_ERROR, MKVM_ERROR_DEVICE);
   g_test_message ("%s", error->message);
   g_clear_error (&error);
   fx_process (fx, 5000, ud, "two", both);
-  g_assert_false (mkvm_verify_pid (inv, 5000, 1, &error));
+  g_assert_false (mkvm_node_verify_pid (inv, 5000, 1, &error));
   g_assert_nonnull (strstr (error->message, "instance(s) 1, 2"));
   g_clear_error (&error);
-  g_assert_false (mkvm_verify_pid (inv, 31337, 1, &error));
+  g_assert_false (mkvm_node_verify_pid (inv, 31337, 1, &error));
   g_assert_error (error, MKVM_ERROR, MKVM_ERROR_IO);
+}
+
+/* The runtime dir and its lock: root's, writable by no one else, no
+ * symlinks (owner, mode and O_NOFOLLOW are checked by every writer). */
+static void
+test_rundir (void)
+{
+  g_autoptr(Fixture) fx = fx_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *lock = g_build_filename (fx->run, "lock", NULL);
+  g_autofree char *target = g_build_filename (fx->root, "elsewhere", NULL);
+  g_autofree char *real = g_build_filename (fx->root, "realrun", NULL);
+  MkvmLock *l;
+
+  l = mkvm_lock_acquire (NULL, &error);
+  g_assert_no_error (error);
+  mkvm_lock_release (l);
+  g_assert_cmpint (chmod (fx->run, 0777), ==, 0);
+  g_assert_null (mkvm_lock_acquire (NULL, &error));
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "mode 0777"));
+  g_clear_error (&error);
+  g_assert_cmpint (chmod (fx->run, 0755), ==, 0);
+  g_assert_cmpint (chown (fx->run, 1000, -1), ==, 0);
+  g_assert_null (mkvm_lock_acquire (NULL, &error));
+  g_assert_nonnull (strstr (error->message, "owned by uid 1000"));
+  g_clear_error (&error);
+  g_assert_cmpint (chown (fx->run, 0, -1), ==, 0);
+  /* a lock planted as a symlink is not followed (nor created elsewhere) */
+  g_assert_cmpint (g_unlink (lock), ==, 0);
+  g_assert_cmpint (symlink (target, lock), ==, 0);
+  g_assert_null (mkvm_lock_acquire (NULL, &error));
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "symlink"));
+  g_assert_false (g_file_test (target, G_FILE_TEST_EXISTS));
+  g_clear_error (&error);
+  g_assert_cmpint (g_unlink (lock), ==, 0);
+  /* the runtime dir itself a symlink */
+  g_assert_cmpint (rename (fx->run, real), ==, 0);
+  g_assert_cmpint (symlink (real, fx->run), ==, 0);
+  g_assert_null (mkvm_lock_acquire (NULL, &error));
+  g_assert_nonnull (strstr (error->message, "a symlink"));
+  g_clear_error (&error);
+  g_assert_cmpint (g_unlink (fx->run), ==, 0);
+  g_assert_cmpint (rename (real, fx->run), ==, 0);
 }
 
 static void
@@ -311,13 +406,13 @@ test_qemu_pid (void)
   g_setenv ("MULTIKVM_LIBVIRT_RUNDIR", fx->run, TRUE);
   g_autofree char *p = g_build_filename (fx->run, "web1.pid", NULL);
   fx_write (p, "1234");
-  g_assert_cmpint (mkvm_qemu_read_pid ("web1", &error), ==, 1234);
+  g_assert_cmpint (mkvm_libvirt_qemu_pid ("web1", &error), ==, 1234);
   g_assert_no_error (error);
-  g_assert_cmpint (mkvm_qemu_read_pid ("../web1", &error), ==, 0);
+  g_assert_cmpint (mkvm_libvirt_qemu_pid ("../web1", &error), ==, 0);
   g_assert_error (error, MKVM_ERROR, MKVM_ERROR_INVALID);
   g_clear_error (&error);
   fx_write (p, "12x");
-  g_assert_cmpint (mkvm_qemu_read_pid ("web1", &error), ==, 0);
+  g_assert_cmpint (mkvm_libvirt_qemu_pid ("web1", &error), ==, 0);
   g_assert_error (error, MKVM_ERROR, MKVM_ERROR_INVALID);
   g_unsetenv ("MULTIKVM_LIBVIRT_RUNDIR");
 }
@@ -340,12 +435,14 @@ test_conf (void)
 int
 main (int argc, char **argv)
 {
+  fx_require_root (argc, argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/state/records", test_records);
   g_test_add_func ("/state/drains", test_drains);
   g_test_add_func ("/state/sigkill-loop", test_sigkill_loop);
   g_test_add_func ("/state/parallel-place", test_parallel_place);
   g_test_add_func ("/state/reconcile", test_reconcile);
+  g_test_add_func ("/state/rundir", test_rundir);
   g_test_add_func ("/state/qemu-pid", test_qemu_pid);
   g_test_add_func ("/state/conf", test_conf);
   return g_test_run ();

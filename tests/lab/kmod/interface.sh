@@ -4,7 +4,9 @@
 # the same script under Bochs):
 #  - vac_test, calling vac as an instance built for another vac ABI or
 #    another struct vac_instance would, is refused with one kernel log line
-#    and vac and the loaded instances keep working;
+#    and vac and the loaded instances keep working; one that enables
+#    virtualization without having registered is refused (vac's crash-time
+#    path would not know it);
 #  - user-return MSRs: vac_test first takes vac's first three slots, as an
 #    instance with another MSR list loaded earlier would, so the instances'
 #    own MSR numbering is not vac's; guests with their own TSC_AUX run on
@@ -74,6 +76,16 @@ refused "registering, another struct size" \
 refused "enabling virtualization before registering, another ABI and size" \
 	"built for vac ABI $((abi + 1)) (struct size $((size + 8))), this vac speaks ABI $abi (size $size)" \
 	call=enable abi=$((abi + 1)) size=$((size + 8))
+mark=$(klog_mark)
+expect_fail "enabling virtualization without registering first (this ABI) is refused" \
+	modprobe vac_test call=enable
+klog_since $mark >/tmp/klog
+sed 's/^/  kernel: /' /tmp/klog
+tries=$(grep -c "vac_test: enable as an instance built for" /tmp/klog)
+check "...vac_test was called" test "$tries" -ge 1
+check "...with one line per attempt: vac's crash-time path knows only registered instances" \
+	test "$(grep -v 'vac_test: enable as an instance' /tmp/klog | sed 's/^\[[ 0-9.]*\] //' | sort | uniq -c | sed 's/^ *//')" = \
+	"$tries vac: vac_test: enables virtualization before it registered with vac; refused"
 mark=$(klog_mark)
 check "mitigation reports with another ABI are ignored (vac_test loads)" \
 	modprobe vac_test call=report abi=1

@@ -88,6 +88,24 @@ while [ $i -lt 20 ]; do
 done
 check "the reloaded kvm_intel_1 runs a checked guest" kvmtest -q -n 500 /dev/kvm1
 
+step "the mitigation state is the least mitigated instance's, whichever changed last"
+# Instance 1 (flushes always, huge pages split) was loaded last: the host
+# is still as exposed as instance 2.  Then instance 2's runtime knobs move.
+echo "l1tf: $(cat $VULN/l1tf)"
+echo "itlb_multihit: $(cat $VULN/itlb_multihit)"
+check "L1TF: instance 2's, not the last loaded instance 1's" grep -q "VMX: vulnerable" $VULN/l1tf
+check "iTLB multihit: instance 2's, not instance 1's" grep -q "KVM: Vulnerable" $VULN/itlb_multihit
+echo cond >/sys/module/kvm_intel_2/parameters/vmentry_l1d_flush
+check "L1TF: instance 2 now flushes conditionally, less than instance 1's always" \
+	grep -q "VMX: conditional cache flushes" $VULN/l1tf
+echo force >/sys/module/kvm_intel_2/parameters/nx_huge_pages
+check "iTLB multihit: both instances split huge pages now" \
+	grep -q "KVM: Mitigation: Split huge pages" $VULN/itlb_multihit
+echo never >/sys/module/kvm_intel_2/parameters/vmentry_l1d_flush
+echo off >/sys/module/kvm_intel_2/parameters/nx_huge_pages
+check "L1TF: back to instance 2's never" grep -q "VMX: vulnerable" $VULN/l1tf
+check "iTLB multihit: back to instance 2's off" grep -q "KVM: Vulnerable" $VULN/itlb_multihit
+
 step "refusals"
 expect_fail "rmmod kvm_intel_2 is refused while its VM lives" rmmod kvm_intel_2
 expect_fail "rmmod vac is refused while instances exist" rmmod vac

@@ -7,9 +7,11 @@
  *	call __vac_register_instance(), __vac_enable_virtualization() or
  *	both reports as an instance built for vac ABI N with a struct
  *	vac_instance of N bytes (defaults: this build's, which is refused
- *	here: vac would take the fake instance for real).  The "instance" is
- *	a poisoned buffer that vac must not touch; init fails with vac's
- *	error (register, enable) or loads (report).
+ *	here for register and report: vac would take the fake instance for
+ *	real; enable with this build's ABI is an instance that never
+ *	registered).  The "instance" is a poisoned buffer that vac must not
+ *	touch; init fails with vac's error (register, enable) or loads
+ *	(report).
  * uret=MSR[,MSR...]
  *	take vac's user-return MSR slots for these MSRs, as an instance with
  *	another MSR list loaded earlier would (the slots stay when this
@@ -65,7 +67,8 @@ static int __init vac_test_init(void)
 		return 0;
 	}
 
-	if (abi == VAC_ABI && size == sizeof(struct vac_instance)) {
+	if (abi == VAC_ABI && size == sizeof(struct vac_instance) &&
+	    strcmp(call, "enable")) {
 		pr_err("vac_test: claim another abi= or size= than this build's (%u, %zu)\n",
 		       VAC_ABI, sizeof(struct vac_instance));
 		return -EINVAL;

@@ -1,0 +1,119 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# multikvm-hook against a fixture sysfs/dev/run/proc tree (needs root for
+# mknod): each event's effect on the records, and its one-line messages,
+# which name the domain exactly once.  Usage: test-hook.sh PATH/TO/multikvm-hook
+set -u
+H=$1
+. "$(dirname "$0")/../tap.sh"
+skip_unless_root "mknod in its fixture"
+T=$(mktemp -d /tmp/mkvm-hook-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+export MULTIKVM_SYSFS=$T/sys MULTIKVM_DEVDIR=$T/dev MULTIKVM_RUNDIR=$T/run
+export MULTIKVM_PROC=$T/proc MULTIKVM_POLICY=$T/policy.xml MULTIKVM_CONF=$T/multikvm.conf
+export MULTIKVM_LIBVIRT_RUNDIR=$T/libvirt
+mkdir -p "$T/dev" "$T/proc" "$T/libvirt"
+vac=$T/sys/kernel/vac
+mkdir -p "$vac/instances"
+echo 1 > "$vac/abi"; echo amd > "$vac/vendor"; echo none > "$vac/default_instance"
+for i in 1 2; do
+	d=$vac/instances/$i
+	mkdir -p "$d"
+	echo $i > "$d/id"; echo amd > "$d/vendor"; echo "kvm_amd_$i" > "$d/module"
+	echo "kvm$i" > "$d/devname"; echo "240:$i" > "$d/dev"; echo b > "$d/build_id"
+	echo "100$i" > "$d/build_time"; echo 5 > "$d/load_time"; echo 0 > "$d/vms"; echo 0 > "$d/vcpus"
+	mknod "$T/dev/kvm$i" c 240 $i
+done
+echo "<policy version='1'><profiles default='std'><profile name='std'/></profiles></policy>" \
+	> "$T/policy.xml"
+U=6f1c2b0e-6a43-4e3a-9a56-0c4f1c3b2a11
+REC=$T/run/domains/$U.json
+NS="xmlns:mkvm='http://multikvm.org/xmlns/libvirt/domain/1.0'"
+# XML for hook: the domain web1 with metadata $1
+domain() { XML="<domain type='${2:-kvm}'><name>web1</name><uuid>$U</uuid><metadata>$1</metadata></domain>"; }
+hook() { printf '%s' "$XML" | "$H" web1 "$@" -; }
+# QEMU pid 4242 of web1 with the nodes of instances $@ open
+qemu() {
+	rm -rf "$T/proc/4242"; mkdir -p "$T/proc/4242/fd"; echo 4242 > "$T/libvirt/web1.pid"
+	for i in "$@"; do ln -s "$T/dev/kvm$i" "$T/proc/4242/fd/1$i"; done
+}
+# the error line, exactly: one line, the domain named once
+says() { n=$((n + 1)); if [ "$(cat "$T/err")" = "multikvm-hook: $1" ]; then echo "ok $n - says '$1'"
+	else echo "not ok $n - says '$(cat "$T/err")', want 'multikvm-hook: $1'"; failed=$((failed + 1)); fi; }
+
+# the record holds PATTERN
+rec_has() { cp "$REC" "$T/rec" 2>/dev/null || : > "$T/rec"; expect "$1" rec; }
+
+
+domain "" qemu
+check "not kvm: ignored" 0 hook prepare begin
+ok "no record" test ! -e "$REC"
+domain "<mkvm:kvm $NS instance='07'/>"
+check "bad metadata refused" 1 hook prepare begin
+says "domain 'web1': instance '07' is not an instance id: write a plain decimal number from 1 to 999 (no sign, leading zeros, spaces or paths)"
+XML="<domain><name>web1"
+check "malformed XML refused" 1 hook prepare begin
+says "domain 'web1': domain XML is malformed (line 1: Premature end of data in tag name line 1): pass the full domain XML as libvirt gives it"
+domain "<mkvm:kvm $NS instance='5'/>"
+check "pin to a missing instance refused" 1 hook prepare begin
+says "domain 'web1': pinned to instance 5, which is not loaded (loaded: 1, 2): load it or change the pin with 'multikvm assign web1 --instance N'"
+domain ""
+check "started without a record refused" 1 hook started begin
+says "domain 'web1': $REC does not exist"
+mv "$T/policy.xml" "$T/policy.good"; echo "<policy" > "$T/policy.xml"
+domain "<mkvm:kvm $NS instance='2'/>"
+check "bad policy refused" 1 hook prepare begin
+expect "^multikvm-hook: domain 'web1': policy $T/policy.xml is not well-formed XML \(line 2: " err
+mv "$T/policy.good" "$T/policy.xml"
+
+check "prepare" 0 hook prepare begin
+rec_has '"instance" : 2,'
+rec_has '"pid" : 0'
+qemu 1
+check "started on another instance refused" 1 hook started begin
+says "domain 'web1': QEMU pid 4242 has KVM instance(s) 1 open, expected only 2: check that the domain's <emulator> is multikvm-qemu and QEMU supports -accel kvm,device="
+qemu 2
+# confinement (sec): a value that is neither yes nor no refuses the start,
+# the default (no multikvm.conf) fails closed where QEMU is in no machine
+# cgroup (the fixture's), and the record keeps no pid
+echo "confine=maybe" > "$T/multikvm.conf"
+check "started, confine=maybe refused" 1 hook started begin
+says "domain 'web1': cannot confine QEMU to instance 2: $T/multikvm.conf: confine=maybe: write confine=yes (the default) or confine=no; set confine=no in $T/multikvm.conf to start it unconfined"
+rm "$T/multikvm.conf"
+check "started, confined by default: no machine cgroup refused" 1 hook started begin
+expect "^multikvm-hook: domain 'web1': cannot confine QEMU to instance 2: .*; set confine=no in $T/multikvm.conf to start it unconfined\$" err
+rec_has '"pid" : 0'
+echo "confine=no" > "$T/multikvm.conf"
+check "started" 0 hook started begin
+rec_has '"pid" : 4242'
+check "release" 0 hook release end
+ok "record gone" test ! -e "$REC"
+# the policy's restrictions (sec) refuse with the domain named once
+cp "$T/policy.xml" "$T/policy.good"
+echo "<policy version='1'><profiles default='std'><profile name='std'/><profile name='fast' restricted='yes'/></profiles><pins allow='no'/></policy>" \
+	> "$T/policy.xml"
+domain "<mkvm:kvm $NS profile='fast'/>"
+check "restricted profile refused" 1 hook prepare begin
+says "domain 'web1': asks for profile fast, which policy $T/policy.xml restricts: only the policy gives it (<assignments>): remove it from the domain's metadata ('multikvm assign web1 --clear') or assign it in the policy"
+domain "<mkvm:kvm $NS instance='1'/>"
+check "pin refused" 1 hook prepare begin
+says "domain 'web1': asks for instance 1, but policy $T/policy.xml lets no domain pin an instance (<pins allow=\"no\"/>): remove the pin ('multikvm assign web1 --clear') or assign it in the policy's <assignments>"
+ok "no record" test ! -e "$REC"
+mv "$T/policy.good" "$T/policy.xml"
+domain "<mkvm:kvm $NS instance='07'/>"
+qemu 1 2
+check "reconnect with invalid metadata: the process is the truth" 0 hook reconnect begin
+says "warning: domain 'web1': QEMU has several KVM instances open; recording the first"
+rec_has '"reason" : "reconciled from /proc/4242/fd at reconnect"'
+rec_has '"instance" : 1,'
+echo "confine=maybe" > "$T/multikvm.conf"
+check "reconnect: confinement failing is a warning" 0 hook reconnect begin
+expect "^multikvm-hook: warning: domain 'web1': cannot confine QEMU to instance 1: $T/multikvm.conf: confine=maybe: write confine=yes \(the default\) or confine=no\$" err
+echo "confine=no" > "$T/multikvm.conf"
+qemu
+check "reconnect, no instance open" 0 hook reconnect begin
+ok "record gone" test ! -e "$REC"
+XML="<domain"
+check "release of malformed XML" 0 hook release end
+echo "1..$n"
+[ "$failed" = 0 ]
