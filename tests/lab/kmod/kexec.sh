@@ -15,6 +15,7 @@
 
 case $LAB_STAGE in
 1)
+	lab_load_kexec_kernel
 	lab_load vac
 	vendor=$(cat /sys/kernel/vac/vendor)
 	lab_load kvm_${vendor}_1
