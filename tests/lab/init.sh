@@ -17,6 +17,10 @@ mkdir -p /run && mount -t tmpfs tmpfs /run
 
 nonce=$(sed -n 's/.*mkvm.nonce=\([0-9a-f]*\).*/\1/p' /proc/cmdline)
 export LAB_MARKER="MKVM-LAB-$nonce"
+# A scenario of several stages (# lab: stages=N) boots again after
+# lab_next_stage: the stage's number is on the command line.
+stage=$(sed -n 's/.*mkvm.stage=\([0-9]*\).*/\1/p' /proc/cmdline)
+export LAB_STAGE=${stage:-1}
 
 # Oopses must end the run (oops=panic on the command line); warnings are
 # found in the log dump at the end.

@@ -16,7 +16,9 @@ Verdicts:
   PASS     the scenario exited 0 and the kernel log is clean
   FAIL     the scenario exited non-zero, or the kernel log shows a WARN,
            BUG, Oops or call trace
-  CRASH    the guest panicked or reset before reporting a result
+  CRASH    the guest panicked or reset before reporting a result (in a
+           scenario of several stages: any panic but the one a crash into
+           the next stage announced)
   TIMEOUT  no result within the time limit
 
 Exit status: 0 PASS, 1 FAIL, 2 CRASH, 3 TIMEOUT, 4 harness error.  With
@@ -55,6 +57,13 @@ lines configure the run:
                                            button S seconds later (lib.sh:
                                            lab_powerbutton_in), e.g. to wake
                                            the lab from s2idle
+  # lab: stages=N                          boots of one scenario: each stage
+                                           but the last ends with
+                                           lab_next_stage reboot|kexec|crash
+                                           (lib.sh); see boot()
+  # lab: kexec=yes                         /sbin/kexec with its libraries,
+                                           and the kernel and this initramfs
+                                           (less that payload) in /lab/kexec
 
 The console log of every run is kept in --log-dir; a failed run's log path
 is printed.
@@ -82,6 +91,7 @@ BAD_LOG = re.compile(
     r"(WARNING: CPU: |WARNING: at |BUG: |kernel BUG|Oops|Call Trace:|general protection fault|"
     r"UBSAN:|KASAN:|------------\[ cut here \]|Kernel panic|"
     r"unreferenced object|list_add corruption|list_del corruption)")
+PANIC = re.compile(r"Kernel panic|Oops: ")
 KMSG_LINE = re.compile(r"^\[\s*\d+\.\d+\]")
 HOSTROOT_MODULES = ["9p", "9pnet_virtio", "overlay"]
 
@@ -199,7 +209,8 @@ def build_initramfs(work, scenario, conf, args, kroot, release, machine="qemu",
                 f"LAB_KMOD_DIR={os.path.abspath(args.kmod_dir)}\n"
                 f"LAB_HOSTROOT={conf.get('hostroot', ['no'])[0]}\n"
                 f"LAB_MACHINE={machine}\n"
-                f"LAB_ICOUNT={icount or ''}\n")
+                f"LAB_ICOUNT={icount or ''}\n"
+                f"LAB_STAGES={conf.get('stages', ['1'])[0]}\n")
     if conf.get("powerbutton", ["no"])[0] == "yes" and machine == "qemu":
         with open(os.path.join(rootfs, "lab", "env"), "a") as f:
             f.write("LAB_POWERBUTTON=yes\n")
@@ -262,12 +273,40 @@ def build_initramfs(work, scenario, conf, args, kroot, release, machine="qemu",
     subprocess.run(["depmod", "-b", rootfs, release], check=True)
 
     cpio = os.path.join(work, "initrd.cpio")
+    if conf.get("kexec", ["no"])[0] == "yes":
+        # kexec and the kernel and initramfs to kexec into: this one, less
+        # the payload itself (so the kexec'd stage cannot kexec again).
+        add_host_program(rootfs, "kexec", "kexec-tools")
+        write_cpio(rootfs, cpio)
+        payload = os.path.join(rootfs, "lab", "kexec")
+        os.makedirs(payload)
+        shutil.copy(os.path.join(kroot, "root", "boot", f"vmlinuz-{release}"),
+                    os.path.join(payload, "vmlinuz"))
+        os.rename(cpio, os.path.join(payload, "initrd.cpio"))
+    write_cpio(rootfs, cpio)
+    return cpio
+
+
+def write_cpio(rootfs, cpio):
     with open(cpio, "wb") as out:
         find = subprocess.Popen(["find", ".", "-print0"], cwd=rootfs, stdout=subprocess.PIPE)
         subprocess.run(["cpio", "--quiet", "-o", "-0", "-H", "newc", "-R", "0:0"],
                        cwd=rootfs, stdin=find.stdout, stdout=out, check=True)
         find.wait()
-    return cpio
+
+
+def add_host_program(rootfs, name, package):
+    """The host's program name in /sbin, with the shared libraries it
+    needs at the paths ldd names (the loader included)."""
+    path = shutil.which(name, path="/usr/sbin:/sbin:/usr/bin:/bin")
+    if not path:
+        raise HarnessError(f"no {name} on this host; install {package} (scripts/setup)")
+    shutil.copy(path, os.path.join(rootfs, "sbin", name))
+    out = subprocess.run(["ldd", path], capture_output=True, text=True).stdout
+    for lib in re.findall(r"^\s*(?:\S+ => )?(/\S+) \(0x", out, re.M):
+        dst = os.path.join(rootfs, lib.lstrip("/"))
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copy(lib, dst)
 
 
 BOCHS_IPS = 200_000_000
@@ -436,6 +475,10 @@ def run(args):
         raise HarnessError(f"{scenario}: bad icount '{icount}' (want a shift, e.g. icount=3)")
     if bochs:
         icount = None  # Bochs's clock counts instructions anyway (ips=)
+    stages = conf.get("stages", ["1"])[0]
+    if not re.fullmatch(r"[1-9]\d*", stages):
+        raise HarnessError(f"{scenario}: bad stages '{stages}' (want a count, e.g. stages=2)")
+    stages = int(stages)
     os.makedirs(args.log_dir, exist_ok=True)
     logpath = os.path.join(args.log_dir, f"{name}.log")
 
@@ -450,34 +493,47 @@ def run(args):
         if bochs:
             cmd, console, emulator = bochs_command(work, args, kernel, cpio, nonce,
                                                    cpu, smp, megabytes(mem), extra)
+
+            def make_cmd(stage):
+                if stage != 1:
+                    raise HarnessError("a reboot into a next stage needs the QEMU lab "
+                                       "(Bochs reboots the same disk)")
+                return cmd
         else:
             qemu, emulator = find_qemu(args)
             console = None
-            append = (f"console=ttyS0 panic=-1 oops=panic rdinit=/init loglevel=6 "
-                      f"printk.time=1 {extra}mkvm.nonce={nonce}")
-            cmd = [qemu, "-accel", "tcg", "-cpu", cpu, "-smp", smp, "-m", mem,
-                   "-kernel", kernel, "-initrd", cpio, "-append", append,
-                   "-display", "none", "-serial", "stdio", "-monitor", "none",
-                   "-no-reboot", "-nic", "none"]
-            if icount is not None:
-                # Instruction counting needs single-threaded TCG: say so,
-                # rather than get it silently.
-                cmd[1:3] = ["-accel", "tcg,thread=single"]
-                cmd += ["-icount", f"shift={icount},sleep=off"]
-            if conf.get("hostroot", ["no"])[0] == "yes":
-                cmd += ["-virtfs", "local,path=/,mount_tag=hostroot,"
-                        "security_model=none,readonly=on"]
+
+            def make_cmd(stage):
+                # The stage after a reboot is booted anew with its number
+                # on the command line (a kexec puts it there itself).
+                append = (f"console=ttyS0 panic=-1 oops=panic rdinit=/init loglevel=6 "
+                          f"printk.time=1 {extra}mkvm.nonce={nonce}"
+                          + (f" mkvm.stage={stage}" if stage > 1 else ""))
+                cmd = [qemu, "-accel", "tcg", "-cpu", cpu, "-smp", smp, "-m", mem,
+                       "-kernel", kernel, "-initrd", cpio, "-append", append,
+                       "-display", "none", "-serial", "stdio", "-monitor", "none",
+                       "-no-reboot", "-nic", "none"]
+                if icount is not None:
+                    # Instruction counting needs single-threaded TCG: say so,
+                    # rather than get it silently.
+                    cmd[1:3] = ["-accel", "tcg,thread=single"]
+                    cmd += ["-icount", f"shift={icount},sleep=off"]
+                if conf.get("hostroot", ["no"])[0] == "yes":
+                    cmd += ["-virtfs", "local,path=/,mount_tag=hostroot,"
+                            "security_model=none,readonly=on"]
+                if qmp:
+                    cmd += ["-qmp", f"unix:{qmp},server=on,wait=off"]
+                return cmd
             if conf.get("powerbutton", ["no"])[0] == "yes":
                 qmp = os.path.join(work, "qmp.sock")
-                cmd += ["-qmp", f"unix:{qmp},server=on,wait=off"]
         t_built = time.monotonic()
         if icount is not None:
             emulator += f", icount shift={icount}"
         log(f"{name}: booting {release} ({emulator}, cpu {cpu}, {smp} CPUs, {mem}), "
-            f"timeout {timeout:.0f}s")
-        verdict, rc, detail, t_boot, t_scn = boot(cmd, marker, timeout, logpath, args,
-                                                 console=console, emulator=emulator,
-                                                 qmp=qmp)
+            f"timeout {timeout:.0f}s" + (f", {stages} stages" if stages > 1 else ""))
+        verdict, rc, detail, boot_times = boot(make_cmd, marker, timeout, logpath, args,
+                                               console=console, emulator=emulator,
+                                               stages=stages, qmp=qmp)
     finally:
         if bochs and verdict != "PASS":
             blog = os.path.join(work, "bochs.log")
@@ -486,8 +542,8 @@ def run(args):
         if not args.keep_work:
             shutil.rmtree(work, ignore_errors=True)
     t_end = time.monotonic()
-    times = (f"initramfs {t_built - t_start:.1f}s, boot {t_boot:.1f}s, "
-             f"scenario {t_scn:.1f}s, total {t_end - t_start:.1f}s")
+    times = ", ".join([f"initramfs {t_built - t_start:.1f}s"] + boot_times +
+                      [f"total {t_end - t_start:.1f}s"])
     if verdict == "PASS":
         log(f"{name}: PASS ({times})")
     else:
@@ -545,26 +601,90 @@ def qmp_powerbutton(path):
                     raise HarnessError(f"QMP {cmd}: {reply['error']}")
 
 
-def boot(cmd, marker, timeout, logpath, args, console=None, emulator="QEMU", qmp=None):
-    """Run the emulator, stream the console into logpath, return the verdict."""
+# How a stage of a multi-stage scenario ends (lab_next_stage in lib.sh),
+# and the console line that shows it happened before the next stage begins.
+STAGE_SIGNS = {
+    "reboot": "reboot: Restarting system",
+    "kexec": "kexec_core: Starting new kernel",
+    "crash": "Kernel panic - not syncing: sysrq triggered crash",
+}
+
+
+class Stage:
+    """One boot of a scenario: its number, times, kernel log dump and how it
+    ended (None: by a result, else a key of STAGE_SIGNS)."""
+
+    def __init__(self, number, t_begin):
+        self.number = number
+        self.t_begin = t_begin
+        self.t_end = None
+        self.dmesg = []
+        self.how = None
+        self.expect = []
+        self.transition = []    # console lines from NEXT-STAGE to the next BEGIN
+        self.allowed = set()    # indices into transition: the expected panic's report
+
+
+def launch(cmd, console):
+    if console is None:
+        return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    with open(os.path.join(os.path.dirname(console), "emulator.out"), "wb") as out:
+        return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True,
+                                cwd=os.path.dirname(console))
+
+
+def stop(p):
+    if p.poll() is None:
+        try:
+            os.killpg(p.pid, signal.SIGTERM)
+            p.wait(5)
+        except (subprocess.TimeoutExpired, ProcessLookupError):
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+    else:
+        p.wait()
+
+
+def judge_transition(st):
+    """Problems of the way stage st ended: the sign of its end and the
+    scenario's EXPECT texts must be on the console between NEXT-STAGE and
+    the next stage; any WARN/BUG/oops/panic there fails, except the one
+    expected panic of a crash and its own stack dump."""
+    errors = []
+    text = st.transition
+    for want in [STAGE_SIGNS[st.how]] + st.expect:
+        if not any(want in l for l in text):
+            errors.append(f"stage {st.number} ended by {st.how}, but the console never "
+                          f"showed '{want}'")
+    bad = [l for i, l in enumerate(text) if i not in st.allowed and BAD_LOG.search(l)]
+    return errors, bad
+
+
+def boot(make_cmd, marker, timeout, logpath, args, console=None, emulator="QEMU",
+         stages=1, qmp=None):
+    """Run the emulator, stream the console into logpath, return the verdict,
+    the exit code, the reason and the times.  make_cmd(stage) is the
+    emulator's command line booting that stage; a scenario of several stages
+    ends each but the last with lab_next_stage (lib.sh): a reboot ends the
+    emulator (-no-reboot) and the next stage is booted anew, a kexec or a
+    crash (kexec into the crash kernel) starts it inside the same run."""
     t0 = time.monotonic()
     press_at = None
-    t_boot = 0.0
-    t_scn = 0.0
     panic_at = None
+    cmd = make_cmd(1)
     with open(logpath, "wb") as logf:
         logf.write(("# " + " ".join(cmd) + "\n").encode())
-        if console is None:
-            p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                 stderr=subprocess.STDOUT, start_new_session=True)
-        else:
-            with open(os.path.join(os.path.dirname(console), "emulator.out"), "wb") as out:
-                p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
-                                     stderr=subprocess.STDOUT, start_new_session=True,
-                                     cwd=os.path.dirname(console))
+        p = launch(cmd, console)
         reader = ConsoleReader(p, console)
         buf = b""
         lines = []
+        allowed = set()         # indices into lines: the expected panic's report
+        runs = [Stage(0, t0)]   # the stages that began; [0] stands for the boot
+        errors = []
+        pending_expect = []
+        expected_next = 1
         state = "boot"
         result = None
         deadline = t0 + timeout
@@ -591,6 +711,19 @@ def boot(cmd, marker, timeout, logpath, args, console=None, emulator="QEMU", qmp
             if chunk is None:
                 continue
             if not chunk:
+                cur = runs[-1]
+                # A reboot ends the emulator (-no-reboot): boot the next stage.
+                if (state == "transition" and cur.how == "reboot" and panic_at is None
+                        and p.wait() == 0 and STAGE_SIGNS["reboot"] in "\n".join(cur.transition)):
+                    reader.close()
+                    if console is not None:
+                        os.unlink(console)
+                    cmd = make_cmd(expected_next)
+                    logf.write(("# " + " ".join(cmd) + "\n").encode())
+                    p = launch(cmd, console)
+                    reader = ConsoleReader(p, console)
+                    state = "boot"
+                    continue
                 break
             logf.write(chunk)
             logf.flush()
@@ -599,16 +732,23 @@ def boot(cmd, marker, timeout, logpath, args, console=None, emulator="QEMU", qmp
                 raw, buf = buf.split(b"\n", 1)
                 line = raw.decode("utf-8", "replace").rstrip("\r")
                 lines.append(line)
+                cur = runs[-1]
                 if line.startswith(marker + ": BEGIN"):
+                    m = re.search(r" stage=(\d+)", line)
+                    n = int(m.group(1)) if m else 1
+                    if n != expected_next:
+                        errors.append(f"stage {n} began where stage {expected_next} "
+                                      "was expected")
+                    runs.append(Stage(n, time.monotonic()))
                     state = "scenario"
-                    t_boot = time.monotonic() - t0
                     continue
                 if line.startswith(marker + ": DMESG-BEGIN"):
                     state = "dmesg"
-                    t_scn = time.monotonic() - t0 - t_boot
+                    cur.t_end = time.monotonic()
                     continue
                 if line.startswith(marker + ": DMESG-END"):
-                    state = "end"
+                    # lab_stage_announce dumps the log after NEXT-STAGE
+                    state = "transition" if cur.how else "end"
                     continue
                 if line.startswith(marker + ": RESULT "):
                     result = int(line.split()[-1])
@@ -616,7 +756,43 @@ def boot(cmd, marker, timeout, logpath, args, console=None, emulator="QEMU", qmp
                 if line.startswith(marker + ": POWERBUTTON ") and qmp:
                     press_at = time.monotonic() + float(line.split()[-1])
                     continue
-                if panic_at is None and "Kernel panic" in line:
+                if line.startswith(marker + ": EXPECT "):
+                    pending_expect.append(line[len(marker + ": EXPECT "):])
+                    continue
+                if line.startswith(marker + ": NEXT-STAGE "):
+                    f = line.split()
+                    n = int(f[2]) if len(f) > 3 and f[2].isdigit() else None
+                    how = f[3] if len(f) > 3 else None
+                    if how not in STAGE_SIGNS or n != cur.number + 1:
+                        errors.append(f"bad stage announcement: {line}")
+                    elif n > stages:
+                        # Not a transition: a panic that follows is a crash.
+                        errors.append(f"stage {n} announced ({how}), but the scenario "
+                                      f"has {stages} stage(s) (# lab: stages=)")
+                    else:
+                        cur.how, cur.expect = how, pending_expect
+                        expected_next = n
+                        state = "transition"
+                    pending_expect = []
+                    continue
+                if state == "dmesg":
+                    cur.dmesg.append(line)
+                if state == "transition":
+                    cur.transition.append(line)
+                    if (cur.how == "crash" and STAGE_SIGNS["crash"] in line
+                            and not cur.allowed):
+                        # the expected panic; its stack dump has one call trace
+                        cur.allowed.add(len(cur.transition) - 1)
+                        allowed.add(len(lines) - 1)
+                        continue
+                    if (cur.allowed and "Call Trace:" in line
+                            and len(cur.allowed) == 1):
+                        cur.allowed.add(len(cur.transition) - 1)
+                        allowed.add(len(lines) - 1)
+                        continue
+                # An oops is a crash too (panic_on_oops): with a crash
+                # kernel loaded, it kexecs without a "Kernel panic" line.
+                if panic_at is None and PANIC.search(line):
                     panic_at = time.monotonic()
                 if "---[ end Kernel panic" in line:
                     panic_at = 0.0
@@ -625,45 +801,55 @@ def boot(cmd, marker, timeout, logpath, args, console=None, emulator="QEMU", qmp
             if result is not None:
                 break
         reader.close()
-        if p.poll() is None:
-            try:
-                os.killpg(p.pid, signal.SIGTERM)
-                p.wait(5)
-            except (subprocess.TimeoutExpired, ProcessLookupError):
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
-        else:
-            p.wait()
+        stop(p)
 
-    text = "\n".join(lines)
-    dmesg = []
-    in_dmesg = False
-    for line in lines:
-        if line.startswith(marker + ": DMESG-BEGIN"):
-            in_dmesg = True
-        elif line.startswith(marker + ": DMESG-END"):
-            in_dmesg = False
-        elif in_dmesg:
-            dmesg.append(line)
+    runs = runs[1:]
+    times = []
+    for i, st in enumerate(runs):
+        start = runs[i - 1].t_end if i else t0
+        if start is not None:
+            times.append(("boot" if not i else runs[i - 1].how) +
+                         f" {st.t_begin - start:.1f}s")
+        if st.t_end is not None:
+            times.append((f"stage {st.number}" if stages > 1 else "scenario") +
+                         f" {st.t_end - st.t_begin:.1f}s")
+    if not runs:
+        times.append(f"boot {time.monotonic() - t0:.1f}s (no stage began)")
+
+    dmesg = [l for st in runs for l in st.dmesg]
     bad = [l for l in dmesg if BAD_LOG.search(l)]
+    for st in (st for st in runs[:-1] if st.how):
+        errs, tbad = judge_transition(st)
+        errors += errs
+        bad += tbad
     # Name the warning itself rather than the "cut here" line above it.
     bad.sort(key=lambda l: "cut here" in l)
 
+    crash = [l for i, l in enumerate(lines)
+             if i not in allowed and re.search(r"Kernel panic|BUG: |Oops", l)]
+    # A panic no stage announced is a crash, even if a crash kernel went
+    # on to report a result.
+    if crash and (result is None or any(PANIC.search(l) for l in crash)):
+        return "CRASH", result, f"guest crashed: {crash[0].strip()}", times
     if result is None:
-        if re.search(r"Kernel panic|BUG: |Oops", text):
-            first = next(l for l in lines if re.search(r"Kernel panic|BUG: |Oops", l))
-            return "CRASH", None, f"guest crashed: {first.strip()}", t_boot, t_scn
         if timed_out:
-            return "TIMEOUT", None, f"no result within {timeout:.0f}s", t_boot, t_scn
+            return "TIMEOUT", None, f"no result within {timeout:.0f}s", times
         why = f"{emulator} exit status {p.returncode}"
         if console is not None:
             why += emulator_panic(os.path.dirname(console))
-        return "CRASH", None, f"guest stopped without a result ({why})", t_boot, t_scn
+        if runs and runs[-1].how:
+            why += f"; after stage {runs[-1].number} began its {runs[-1].how}"
+        return "CRASH", None, f"guest stopped without a result ({why})", times
     if result != 0:
-        return "FAIL", result, f"scenario exited {result}", t_boot, t_scn
+        return "FAIL", result, f"scenario exited {result}", times
+    if errors:
+        return "FAIL", result, errors[0], times
+    if not runs or runs[-1].number != stages:
+        last = runs[-1].number if runs else 0
+        return "FAIL", result, f"the scenario ended in stage {last} of {stages}", times
     if bad:
-        return "FAIL", result, f"kernel log is not clean: {bad[0].strip()}", t_boot, t_scn
-    return "PASS", 0, "", t_boot, t_scn
+        return "FAIL", result, f"kernel log is not clean: {bad[0].strip()}", times
+    return "PASS", 0, "", times
 
 
 def emulator_panic(work):

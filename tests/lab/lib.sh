@@ -228,3 +228,175 @@ lab_vms_everywhere() {
 		c=$((c + 1))
 	done
 }
+
+# lab_rdmsr CPU MSR: the MSR's value on CPU, 16 hex digits (/dev/cpu/N/msr)
+lab_rdmsr() {
+	[ -c /dev/cpu/$1/msr ] || modprobe msr || die "cannot load the msr module"
+	dd if=/dev/cpu/$1/msr bs=8 count=1 skip=$(($2)) iflag=skip_bytes 2>/dev/null |
+		od -An -tx8 | tr -d ' \n'
+}
+
+# Scenarios of several stages (# lab: stages=N): each stage but the last
+# ends with lab_next_stage; the next boot runs the same scenario with
+# LAB_STAGE one higher (docs/lab.md).
+
+# lab_next_cmdline [PREFIX...]: this kernel's command line for the next
+# stage, without the parameters starting with PREFIX
+lab_next_cmdline() {
+	local p d out=
+	for p in $(cat /proc/cmdline); do
+		for d in mkvm.stage= "$@"; do
+			case $p in "$d"*) continue 2 ;; esac
+		done
+		out="$out$p "
+	done
+	echo "${out}mkvm.stage=$((LAB_STAGE + 1))"
+}
+
+# lab_load_crash_kernel: load this lab kernel and the first stage's
+# initramfs as the crash kernel, on one CPU (# lab: kexec=yes and
+# cmdline=crashkernel=SIZE)
+lab_load_crash_kernel() {
+	[ -r /lab/kexec/vmlinuz ] ||
+		die "no kernel to kexec into (# lab: kexec=yes; the first stage has it)"
+	kexec -p /lab/kexec/vmlinuz --initrd=/lab/kexec/initrd.cpio \
+		--append="$(lab_next_cmdline crashkernel=) nr_cpus=1" ||
+		die "cannot load the crash kernel (crashkernel= on the command line?)"
+	check "the crash kernel is loaded" test "$(cat /sys/kernel/kexec_crash_loaded)" = 1
+}
+
+# lab_load_kexec_kernel: load this lab kernel and the first stage's
+# initramfs for kexec -e into the next stage (# lab: kexec=yes).  A scenario
+# calls it early when the system will be busy at the end: under Bochs,
+# kexec -l of the ~70 MB initramfs with four guests running did not finish
+# in 10 minutes.
+lab_load_kexec_kernel() {
+	[ -r /lab/kexec/vmlinuz ] ||
+		die "no kernel to kexec into (# lab: kexec=yes; the first stage has it)"
+	kexec -l /lab/kexec/vmlinuz --initrd=/lab/kexec/initrd.cpio \
+		--append="$(lab_next_cmdline)" || die "kexec -l failed"
+	check "the next stage's kernel is loaded" test "$(cat /sys/kernel/kexec_loaded)" = 1
+}
+
+# lab_stage_announce HOW [TEXT...]: tell the harness this stage ends by HOW
+# (reboot, kexec or crash) and that each TEXT must reach the console before
+# the next stage begins; dump the kernel log to be judged, and send every
+# later kernel message (the shutdown's) to the console.
+lab_stage_announce() {
+	local how=$1 t
+	shift
+	for t in "$@"; do
+		echo "$LAB_MARKER: EXPECT $t"
+	done
+	echo "$LAB_MARKER: NEXT-STAGE $((LAB_STAGE + 1)) $how"
+	sleep 0.2
+	echo "$LAB_MARKER: DMESG-BEGIN"
+	dmesg
+	echo "$LAB_MARKER: DMESG-END"
+	# Under Bochs the UART sends in (virtual) real time: let it drain
+	# before a kexec resets it (stty sets the same modes with TCSADRAIN).
+	stty -F /dev/console "$(stty -F /dev/console -g)"
+	echo 8 >/proc/sys/kernel/printk
+}
+
+# lab_next_stage HOW [TEXT...]: end this stage by HOW and boot the next:
+#   reboot  reboot -f; the harness boots the next stage (QEMU lab only)
+#   kexec   kexec -e into the lab kernel and initramfs (kexec=yes)
+#   crash   panic (sysrq c) into the crash kernel (lab_load_crash_kernel,
+#           done here if not yet)
+# Each TEXT must be on the console between this and the next stage.
+lab_next_stage() {
+	local how=$1
+	[ $((LAB_STAGE + 1)) -le "${LAB_STAGES:-1}" ] ||
+		die "lab_next_stage: stage $LAB_STAGE is the last (# lab: stages=${LAB_STAGES:-1})"
+	case $how in
+	reboot)
+		[ "$LAB_MACHINE" = qemu ] ||
+			die "lab_next_stage reboot: only the QEMU lab boots a next stage after a reboot"
+		;;
+	kexec)
+		[ "$(cat /sys/kernel/kexec_loaded)" = 1 ] || lab_load_kexec_kernel
+		;;
+	crash)
+		[ "$(cat /sys/kernel/kexec_crash_loaded)" = 1 ] || lab_load_crash_kernel
+		;;
+	*)
+		die "lab_next_stage: unknown way '$how' (reboot, kexec or crash)"
+		;;
+	esac
+	lab_stage_announce "$@"
+	case $how in
+	reboot) reboot -f ;;
+	kexec) kexec -e ;;
+	crash) echo c >/proc/sysrq-trigger ;;
+	esac
+	die "lab_next_stage $how: the system is still running"
+}
+
+# lab_svme CPU: 1 if SVM is on on CPU (EFER.SVME), else 0
+lab_svme() {
+	local efer
+	efer=$(lab_rdmsr "$1" 0xc0000080)
+	[ -n "$efer" ] || die "cannot read EFER on CPU$1"
+	echo $(((0x$efer >> 12) & 1))
+}
+
+# lab_start_guests DEVICE:CPU...: a checked kvmtest guest on each DEVICE,
+# pinned to CPU, looping until the system goes down, with a progress line
+# a second in /tmp/guest.N (N counts from 1); returns when each has made
+# progress
+lab_start_guests() {
+	local g n=0 i t
+	for g in "$@"; do
+		n=$((n + 1))
+		kvmtest -n 1000 -t 3600 -p 1 -c "${g#*:}" "${g%:*}" >/tmp/guest.$n 2>&1 &
+	done
+	for i in $(seq $n); do
+		t=0
+		until grep -q progress /tmp/guest.$i; do
+			t=$((t + 1))
+			[ $t -lt 600 ] || { cat /tmp/guest.$i; die "guest $i made no progress in 60 s"; }
+			sleep 0.1
+		done
+		echo "ok: guest $i runs: $(tail -n 1 /tmp/guest.$i)"
+	done
+}
+
+# lab_churn_vms DEVICE CPU: create, run (two checked exits) and close VMs on
+# DEVICE in a loop, pinned to CPU, until the system goes down, counting them
+# in /tmp/churn; returns after the first.  On an instance loaded with
+# enable_virt_at_load=0 and no other VM, each turns its virtualization on
+# and off.
+lab_churn_vms() {
+	local t=0
+	: >/tmp/churn
+	(while :; do kvmtest -q -n 2 -c "$2" "$1" && echo >>/tmp/churn; done) >/dev/null 2>&1 &
+	until [ -s /tmp/churn ]; do
+		t=$((t + 1))
+		[ $t -lt 600 ] || die "no VM on $1 ran in 60 s"
+		sleep 0.1
+	done
+	echo "ok: VMs come and go on $1"
+}
+
+# lab_virt_reusable: this kernel can turn virtualization on again: no KVM
+# is loaded yet; SVM: EFER.SVME is clear on every CPU; then stock kvm_amd or
+# kvm_intel loads and runs a checked guest on each CPU, and unloads.  (VMX
+# left on by the previous kernel leaves nothing to read here: clearing
+# CR4.VMXE in VMX operation faults, so kexec or this kernel's boot dies.)
+lab_virt_reusable() {
+	local c cpus kvm=kvm_intel
+	cpus=$(sed -n 's/^processor[^0-9]*//p' /proc/cpuinfo)
+	check "no KVM is loaded yet" test ! -e /sys/module/kvm
+	if grep -qw svm /proc/cpuinfo; then
+		kvm=kvm_amd
+		for c in $cpus; do
+			check "EFER.SVME is clear on CPU$c" test "$(lab_svme $c)" = 0
+		done
+	fi
+	lab_load $kvm
+	for c in $cpus; do
+		check "stock $kvm runs a checked guest on CPU$c" kvmtest -q -n 10000 -c $c /dev/kvm
+	done
+	check "$kvm unloads" rmmod $kvm
+}

@@ -4,7 +4,7 @@
 # run's unique marker ($LAB_MARKER), then power off.  Started by /init.
 marker=$LAB_MARKER
 bb=/lab/busybox
-echo "$marker: BEGIN $(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)"
+echo "$marker: BEGIN $(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo) stage=$LAB_STAGE"
 cd /lab && $bb sh /lab/scenario.sh
 rc=$?
 cd /
