@@ -254,6 +254,21 @@ record_path (const char *rundir, const char *uuid)
   return g_build_filename (rundir_or_default (rundir), "domains", file, NULL);
 }
 
+/* The record file of a uuid given by a caller, and the uuid in lower case
+ * (what records are named by); NULL with an error if it is not a uuid. */
+static char *
+uuid_record_path (const char *rundir, const char *uuid, char **lower, GError **error)
+{
+  if (!mkvm_uuid_valid (uuid))
+    {
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID, "'%s' is not a uuid",
+                   uuid ? uuid : "");
+      return NULL;
+    }
+  *lower = g_ascii_strdown (uuid, -1);
+  return record_path (rundir, *lower);
+}
+
 gboolean
 mkvm_record_write (const char *rundir, const MkvmRecord *rec, GError **error)
 {
@@ -453,18 +468,12 @@ mkvm_record_from_json (const char *text, gsize len, const char *source, GError *
 MkvmRecord *
 mkvm_record_load (const char *rundir, const char *uuid, GError **error)
 {
-  g_autofree char *path = NULL;
   g_autofree char *lower = NULL;
+  g_autofree char *path = uuid_record_path (rundir, uuid, &lower, error);
   MkvmRecord *r;
 
-  if (!mkvm_uuid_valid (uuid))
-    {
-      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID, "'%s' is not a uuid",
-                   uuid ? uuid : "");
-      return NULL;
-    }
-  lower = g_ascii_strdown (uuid, -1);
-  path = record_path (rundir, lower);
+  if (!path)
+    return NULL;
   g_autoptr(JsonParser) parser = json_parser_new_immutable ();
   r = record_from_file (path, parser, error);
   if (r && g_ascii_strcasecmp (r->uuid, lower) != 0)
@@ -479,18 +488,12 @@ mkvm_record_load (const char *rundir, const char *uuid, GError **error)
 gboolean
 mkvm_record_remove (const char *rundir, const char *uuid, GError **error)
 {
-  g_autofree char *path = NULL;
   g_autofree char *lower = NULL;
+  g_autofree char *path = uuid_record_path (rundir, uuid, &lower, error);
   g_autofree char *dir = NULL;
 
-  if (!mkvm_uuid_valid (uuid))
-    {
-      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID, "'%s' is not a uuid",
-                   uuid ? uuid : "");
-      return FALSE;
-    }
-  lower = g_ascii_strdown (uuid, -1);
-  path = record_path (rundir, lower);
+  if (!path)
+    return FALSE;
   if (g_unlink (path) < 0 && errno != ENOENT)
     {
       int e = errno;
