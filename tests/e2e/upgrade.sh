@@ -13,7 +13,6 @@
 . /lab/lib.sh
 
 B=$LAB_BUILD_DIR
-NS=http://multikvm.org/xmlns/libvirt/domain/1.0
 TICKS="python3 $LAB_TOP/tests/e2e/ticks.py"
 export PATH=$B/cli:$PATH
 
@@ -50,26 +49,7 @@ trap '[ $? -eq 0 ] || dump_logs' EXIT
 
 # domain NAME [METADATA]: define a domain whose guest prints progress ticks
 domain() {
-	local name=$1 wish=${2:-}
-	local meta=
-	[ -n "$wish" ] && meta="<metadata><mkvm:kvm xmlns:mkvm='$NS' $wish/></metadata>"
-	cat > /tmp/e2e/$name.xml <<XML
-<domain type='kvm'>
-  <name>$name</name>
-  $meta
-  <memory unit='MiB'>16</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <loader type='rom'>$B/tests/payload/payload-tick.bin</loader>
-  </os>
-  <devices>
-    <emulator>/usr/local/bin/multikvm-qemu</emulator>
-    <serial type='file'><source path='/tmp/e2e/$name.serial'/></serial>
-  </devices>
-</domain>
-XML
-	virsh -q define /tmp/e2e/$name.xml >/dev/null || die "virsh define $name"
+	lab_define_domain /tmp/e2e "$@"
 }
 
 qemu_pid() {

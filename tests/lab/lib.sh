@@ -400,3 +400,30 @@ lab_virt_reusable() {
 	done
 	check "$kvm unloads" rmmod $kvm
 }
+
+# lab_define_domain DIR NAME [WISH]: define (virsh) a 16 MiB domain run by
+# this build's wrapper (/usr/local/bin/multikvm-qemu) whose guest prints
+# progress ticks to DIR/NAME.serial; WISH (e.g. "instance='2'") goes into
+# multikvm's <metadata> element.  Hostroot scenarios only.
+lab_define_domain() {
+	local dir=$1 name=$2 wish=${3:-} meta=
+	[ -n "$wish" ] &&
+		meta="<metadata><mkvm:kvm xmlns:mkvm='http://multikvm.org/xmlns/libvirt/domain/1.0' $wish/></metadata>"
+	cat > $dir/$name.xml <<XML
+<domain type='kvm'>
+  <name>$name</name>
+  $meta
+  <memory unit='MiB'>16</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <loader type='rom'>$LAB_BUILD_DIR/tests/payload/payload-tick.bin</loader>
+  </os>
+  <devices>
+    <emulator>/usr/local/bin/multikvm-qemu</emulator>
+    <serial type='file'><source path='$dir/$name.serial'/></serial>
+  </devices>
+</domain>
+XML
+	virsh -q define $dir/$name.xml >/dev/null || die "virsh define $name"
+}

@@ -14,7 +14,6 @@
 . /lab/lib.sh
 
 B=$LAB_BUILD_DIR
-NS=http://multikvm.org/xmlns/libvirt/domain/1.0
 OPEN=$B/tests/integration/mkvm-confined-open
 mkdir -p /tmp/conf
 
@@ -29,24 +28,9 @@ dump_logs() {
 }
 trap '[ $? -eq 0 ] || dump_logs' EXIT
 
+# domain NAME N: define and start NAME, pinned to instance N
 domain() {
-	cat > /tmp/conf/$1.xml <<XML
-<domain type='kvm'>
-  <name>$1</name>
-  <metadata><mkvm:kvm xmlns:mkvm='$NS' instance='$2'/></metadata>
-  <memory unit='MiB'>16</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <loader type='rom'>$B/tests/payload/payload-tick.bin</loader>
-  </os>
-  <devices>
-    <emulator>/usr/local/bin/multikvm-qemu</emulator>
-    <serial type='file'><source path='/tmp/conf/$1.serial'/></serial>
-  </devices>
-</domain>
-XML
-	virsh -q define /tmp/conf/$1.xml >/dev/null || die "virsh define $1"
+	lab_define_domain /tmp/conf $1 "instance='$2'"
 	virsh -q start $1 >/dev/null || die "virsh start $1"
 }
 
