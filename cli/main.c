@@ -96,6 +96,7 @@ static const struct {
   { "assign", cmd_assign, "assign DOMAIN (--instance N | --profile P | --clear) [--live] [--config]" },
   { "doctor", cmd_doctor, "doctor" },
   { "reconcile", cmd_reconcile, "reconcile" },
+  { "divert", cmd_divert, "divert on|off|status" },
 };
 
 static void
