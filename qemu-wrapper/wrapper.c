@@ -4,6 +4,8 @@
  * -uuid, points `-accel kvm` at the recorded instance's node and execs the
  * real QEMU in place (same pid, every inherited fd kept).  Capability probes
  * (no -uuid) and domains without a record run the real QEMU untouched.
+ * Installed as the system's QEMU by `multikvm divert on`, it runs dpkg's
+ * diverted binary (exec_qemu()).
  *
  * Exit status (only when QEMU is not exec'ed): 1 = refused (record invalid,
  * device not a kvm node of the inventory, no -accel kvm), 127 = the real
@@ -39,6 +41,12 @@ real_qemu (void)
   return qemu;
 }
 
+/*
+ * qemu= names this wrapper when `multikvm divert on` made it the system's
+ * QEMU (mkvm-divert.h): the real binary is then dpkg's diverted one, QEMU's
+ * path plus ".real".  argv[0] stays what libvirt ran (the stock path), so
+ * the process looks like stock QEMU; QEMU finds its files by /proc/self/exe.
+ */
 static int G_GNUC_NORETURN
 exec_qemu (const char *qemu, char **argv)
 {
@@ -47,8 +55,18 @@ exec_qemu (const char *qemu, char **argv)
 
   if (self != NULL && target != NULL && strcmp (self, target) == 0)
     {
-      fprintf (stderr, PROG ": qemu=%s in %s is this wrapper; set it to the real QEMU binary\n",
-               qemu, mkvm_path_conf ());
+      g_autofree char *real = g_strconcat (qemu, ".real", NULL);
+
+      if (access (real, X_OK) < 0)
+        {
+          fprintf (stderr, PROG ": qemu=%s in %s is this wrapper and %s is missing; set "
+                   "qemu= to the real QEMU binary or check `multikvm divert status`\n",
+                   qemu, mkvm_path_conf (), real);
+          exit (127);
+        }
+      execv (real, argv);
+      fprintf (stderr, PROG ": cannot execute %s: %s (see `multikvm divert status`)\n",
+               real, g_strerror (errno));
       exit (127);
     }
   argv[0] = (char *) qemu;

@@ -9,23 +9,7 @@ H=$1
 skip_unless_root "mknod in its fixture"
 T=$(mktemp -d /tmp/mkvm-hook-XXXXXX)
 trap 'rm -rf "$T"' EXIT
-export MULTIKVM_SYSFS=$T/sys MULTIKVM_DEVDIR=$T/dev MULTIKVM_RUNDIR=$T/run
-export MULTIKVM_PROC=$T/proc MULTIKVM_POLICY=$T/policy.xml MULTIKVM_CONF=$T/multikvm.conf
-export MULTIKVM_LIBVIRT_RUNDIR=$T/libvirt
-mkdir -p "$T/dev" "$T/proc" "$T/libvirt"
-vac=$T/sys/kernel/vac
-mkdir -p "$vac/instances"
-echo 1 > "$vac/abi"; echo amd > "$vac/vendor"; echo none > "$vac/default_instance"
-for i in 1 2; do
-	d=$vac/instances/$i
-	mkdir -p "$d"
-	echo $i > "$d/id"; echo amd > "$d/vendor"; echo "kvm_amd_$i" > "$d/module"
-	echo "kvm$i" > "$d/devname"; echo "240:$i" > "$d/dev"; echo b > "$d/build_id"
-	echo "100$i" > "$d/build_time"; echo 5 > "$d/load_time"; echo 0 > "$d/vms"; echo 0 > "$d/vcpus"
-	mknod "$T/dev/kvm$i" c 240 $i
-done
-echo "<policy version='1'><profiles default='std'><profile name='std'/></profiles></policy>" \
-	> "$T/policy.xml"
+. "$(dirname "$0")/vac-fixture.sh"
 U=6f1c2b0e-6a43-4e3a-9a56-0c4f1c3b2a11
 REC=$T/run/domains/$U.json
 NS="xmlns:mkvm='http://multikvm.org/xmlns/libvirt/domain/1.0'"
