@@ -8,6 +8,8 @@
  *   NAME migrate begin -     same, for an incoming domain (prints nothing)
  *   NAME started begin -     verify QEMU opened exactly the recorded node,
  *                            confine it to that instance, note its pid
+ *                            (a stock <emulator> opens it only while
+ *                            `multikvm divert` is on: die_started())
  *   NAME reconnect begin -   daemon restart: re-verify and repair the record,
  *                            confine again
  *   NAME release end *       forget the record
@@ -144,6 +146,27 @@ confine (const MkvmInventory *inv, pid_t pid, guint id, GError **error)
   return mkvm_confine_qemu (inv, pid, inst, NULL, error);
 }
 
+/*
+ * QEMU opened the wrong node.  A stock <emulator> is placed like the
+ * wrapper's only while `multikvm divert on` makes the wrapper the system's
+ * QEMU (mkvm-divert.h): say so when it does not.
+ */
+static void G_GNUC_NORETURN
+die_started (const MkvmDomain *info, const GError *error)
+{
+  g_autoptr(MkvmDivert) divert = NULL;
+
+  if (info->emulator == NULL || strcmp (info->emulator, MKVM_DIVERT_STOCK) != 0)
+    die_error (error);
+  divert = mkvm_divert_read ();
+  if (divert->mode == MKVM_DIVERT_ON)
+    die_error (error);
+  die (g_strdup_printf ("%s; its <emulator> is %s and `multikvm divert` is %s: run "
+                        "`multikvm divert on` (or set <emulator> to multikvm-qemu)",
+                        error->message, MKVM_DIVERT_STOCK,
+                        mkvm_divert_mode_name (divert->mode)));
+}
+
 static int
 do_started (const MkvmDomain *info)
 {
@@ -157,9 +180,10 @@ do_started (const MkvmDomain *info)
     die ("the domain XML has no valid <uuid>");
   /* prepare recorded the domain: a missing record is an error too. */
   if ((rec = mkvm_record_load (NULL, info->uuid, &error)) == NULL ||
-      !ctx_load (&c, &error) ||
-      !mkvm_node_verify_pid (c.inv, c.pid, rec->instance, &error))
+      !ctx_load (&c, &error))
     die_error (error);
+  if (!mkvm_node_verify_pid (c.inv, c.pid, rec->instance, &error))
+    die_started (info, error);
   if (!confine (c.inv, c.pid, rec->instance, &error))
     die (g_strdup_printf ("cannot confine QEMU to instance %u: %s; set confine=no in %s to "
                           "start it unconfined", rec->instance, error->message,

@@ -56,6 +56,22 @@ rec_has '"pid" : 0'
 qemu 1
 check "started on another instance refused" 1 hook started begin
 says "domain 'web1': QEMU pid 4242 has KVM instance(s) 1 open, expected only 2: check that the domain's <emulator> is multikvm-qemu and QEMU supports -accel kvm,device="
+# the stock <emulator>: the message names `multikvm divert` unless it is on
+# (its files below MULTIKVM_HOSTROOT)
+export MULTIKVM_HOSTROOT=$T/host
+plain_xml=$XML
+mkdir -p "$T/host/usr/bin" "$T/host/var/lib/dpkg"
+XML=${XML/<\/metadata>/<\/metadata><devices><emulator>\/usr\/bin\/qemu-system-x86_64<\/emulator><\/devices>}
+check "stock <emulator>, divert off: refused" 1 hook started begin
+says "domain 'web1': QEMU pid 4242 has KVM instance(s) 1 open, expected only 2: check that the domain's <emulator> is multikvm-qemu and QEMU supports -accel kvm,device=; its <emulator> is /usr/bin/qemu-system-x86_64 and \`multikvm divert\` is off: run \`multikvm divert on\` (or set <emulator> to multikvm-qemu)"
+printf '/usr/bin/qemu-system-x86_64\n/usr/bin/qemu-system-x86_64.real\n:\n' > "$T/host/var/lib/dpkg/diversions"
+install -m 0755 /dev/null "$T/host/usr/bin/qemu-system-x86_64.real"
+install -m 0755 /dev/null "$T/host/multikvm-qemu"
+ln -s "$T/host/multikvm-qemu" "$T/host/usr/bin/qemu-system-x86_64"
+check "stock <emulator>, divert on: refused with the plain message" 1 hook started begin
+says "domain 'web1': QEMU pid 4242 has KVM instance(s) 1 open, expected only 2: check that the domain's <emulator> is multikvm-qemu and QEMU supports -accel kvm,device="
+unset MULTIKVM_HOSTROOT
+XML=$plain_xml
 qemu 2
 # confinement (sec): a value that is neither yes nor no refuses the start,
 # the default (no multikvm.conf) fails closed where QEMU is in no machine
