@@ -269,18 +269,25 @@ check_stock_kvm (Tally *t, gboolean vac_loaded)
     }
 }
 
-static void
-check_apparmor (Tally *t)
+static gboolean
+apparmor_enabled (void)
 {
   g_autofree char *p = g_build_filename (mkvm_path_sysfs (), "module", "apparmor", "parameters",
                                          "enabled", NULL);
   g_autofree char *en = NULL;
+
+  return g_file_get_contents (p, &en, NULL, NULL) && g_ascii_toupper (g_strstrip (en)[0]) == 'Y';
+}
+
+static void
+check_apparmor (Tally *t)
+{
   static const char *const qemu[] = { "/etc/apparmor.d/abstractions/libvirt-qemu.d/multikvm", NULL };
   static const char *const virtd[] = { "/etc/apparmor.d/local/usr.sbin.libvirtd", NULL };
   static const char *const virtd_d[] = {
     "/etc/apparmor.d/local/usr.sbin.libvirtd.d/multikvm", NULL };
 
-  if (!g_file_get_contents (p, &en, NULL, NULL) || g_ascii_toupper (g_strstrip (en)[0]) != 'Y')
+  if (!apparmor_enabled ())
     {
       report (t, "skip", "AppArmor", "not enabled", NULL);
       return;
@@ -297,6 +304,44 @@ check_apparmor (Tally *t)
   check_file (t, "AppArmor libvirtd rules", virtd_d, "multikvm-qemu", FALSE,
               "meson install -C build (prefix /usr) installs "
               "/etc/apparmor.d/local/usr.sbin.libvirtd.d/multikvm; then systemctl reload apparmor");
+}
+
+/* `multikvm divert` (mkvm-divert.h): the mode, and with it on, the AppArmor
+ * rule that lets the wrapper exec the diverted QEMU. */
+static MkvmDivertMode
+check_divert (Tally *t)
+{
+  static const char *const qemu[] = { "/etc/apparmor.d/abstractions/libvirt-qemu.d/multikvm", NULL };
+  g_autoptr(MkvmDivert) d = mkvm_divert_read ();
+  g_autofree char *msg = NULL;
+
+  switch (d->mode)
+    {
+    case MKVM_DIVERT_ON:
+      msg = g_strdup_printf ("on: %s is the wrapper (-> %s), QEMU is %s", MKVM_DIVERT_STOCK,
+                             d->stock_target, MKVM_DIVERT_REAL);
+      report (t, "ok", "divert", msg, NULL);
+      if (apparmor_enabled ())
+        check_file (t, "AppArmor divert rule", qemu, MKVM_DIVERT_REAL, FALSE,
+                    "meson install -C build (prefix /usr) installs "
+                    "/etc/apparmor.d/abstractions/libvirt-qemu.d/multikvm; then systemctl "
+                    "reload apparmor");
+      break;
+    case MKVM_DIVERT_OFF:
+      report (t, "ok", "divert", "off: domains are placed only if their <emulator> is "
+              "multikvm-qemu", NULL);
+      break;
+    case MKVM_DIVERT_HALF:
+      msg = g_strdup_printf ("half: %s", d->problem);
+      report (t, "FAIL", "divert", msg, "multikvm divert on (to finish it) or multikvm divert "
+              "off (to undo it)");
+      break;
+    case MKVM_DIVERT_FOREIGN:
+      msg = g_strdup_printf ("unavailable: %s", d->problem);
+      report (t, "warn", "divert", msg, "set <emulator> to multikvm-qemu in each domain");
+      break;
+    }
+  return d->mode;
 }
 
 static char *
@@ -340,7 +385,7 @@ check_qemu (Tally *t)
 }
 
 static void
-check_domains (Tally *t, CliGlobal *g)
+check_domains (Tally *t, CliGlobal *g, gboolean divert_on)
 {
   virConnectPtr conn;
   virDomainPtr *doms = NULL;
@@ -369,12 +414,14 @@ check_domains (Tally *t, CliGlobal *g)
           total++;
           g_autofree char *base = emu ? g_path_get_basename (emu) : NULL;
           if (!emu || (strcmp (emu, MKVM_WRAPPER_PATH) != 0
-                       && strcmp (base, "multikvm-qemu") != 0))
+                       && strcmp (base, "multikvm-qemu") != 0
+                       && !(divert_on && strcmp (emu, MKVM_DIVERT_STOCK) == 0)))
             {
               g_autofree char *what = g_strdup_printf ("domain '%s' emulator", name);
               g_autofree char *msg = g_strdup_printf ("is %s, not the wrapper", emu ? emu : "unset");
-              g_autofree char *fix = g_strdup_printf ("virsh edit %s: <emulator>%s</emulator>",
-                                                      name, MKVM_WRAPPER_PATH);
+              g_autofree char *fix = g_strdup_printf (
+                  "virsh edit %s: <emulator>%s</emulator>%s", name, MKVM_WRAPPER_PATH,
+                  g_strcmp0 (emu, MKVM_DIVERT_STOCK) == 0 ? " (or: multikvm divert on)" : "");
               report (t, "FAIL", what, msg, fix);
               bad++;
             }
@@ -408,7 +455,9 @@ check_domains (Tally *t, CliGlobal *g)
     report (t, "warn", "domain emulators", "cannot list domains", NULL);
   else if (!bad)
     {
-      g_autofree char *msg = g_strdup_printf ("%u KVM domain(s) use multikvm-qemu", total);
+      g_autofree char *msg = g_strdup_printf ("%u KVM domain(s) use multikvm-qemu%s", total,
+                                              divert_on ? " (or the stock path: divert is on)"
+                                                        : "");
       report (t, "ok", "domain emulators", msg, NULL);
     }
 }
@@ -451,7 +500,7 @@ cmd_doctor (CliGlobal *g, int argc, char **argv)
   check_file (&t, "libvirt hook", hook, NULL, TRUE,
               "install multikvm-hook as " MKVM_HOOK_PATH " (executable), then restart "
               "libvirtd once");
-  check_domains (&t, g);
+  check_domains (&t, g, check_divert (&t) == MKVM_DIVERT_ON);
   check_qemu (&t);
   check_file (&t, "udev rule", udev, "kvm[0-9]*", FALSE,
               "meson install -C build (prefix /usr) installs the udev rule 60-multikvm.rules, "

@@ -221,6 +221,24 @@ expect '^ok +AppArmor libvirtd rules' out
 expect '^warn +domain emulators' out
 expect '^ok +QEMU -accel kvm,device=|^FAIL +QEMU' out
 expect '^ok +confinement: confine=yes: .*device cgroup is narrowed' out
+expect '^ok +divert: off: ' out
+# doctor and `multikvm divert`: on, its AppArmor rule, half
+mkdir -p "$H/usr/bin" "$H/var/lib/dpkg"
+printf '/usr/bin/qemu-system-x86_64\n/usr/bin/qemu-system-x86_64.real\n:\n' > "$H/var/lib/dpkg/diversions"
+install -m 0755 /dev/null "$H/usr/bin/qemu-system-x86_64.real"
+install -m 0755 /dev/null "$H/multikvm-qemu"
+ln -s "$H/multikvm-qemu" "$H/usr/bin/qemu-system-x86_64"
+check "doctor: divert on, AppArmor rule missing" 5 "$M" -c "test:///$T/nonexistent.xml" doctor
+expect "^ok +divert: on: /usr/bin/qemu-system-x86_64 is the wrapper \\(-> $H/multikvm-qemu\\)" out
+expect '^FAIL +AppArmor divert rule: .*lacks ./usr/bin/qemu-system-x86_64.real' out
+echo '/usr/bin/qemu-system-x86_64.real mrix,' >> "$H/etc/apparmor.d/abstractions/libvirt-qemu.d/multikvm"
+check "doctor: divert on with its AppArmor rule" 0 "$M" -c "test:///$T/nonexistent.xml" doctor
+expect '^ok +AppArmor divert rule' out
+rm "$H/usr/bin/qemu-system-x86_64.real"
+check "doctor: divert half" 5 "$M" -c "test:///$T/nonexistent.xml" doctor
+expect '^FAIL +divert: half: dpkg diverts /usr/bin/qemu-system-x86_64 but the real QEMU .* is missing' out
+expect 'fix: multikvm divert on \(to finish it\) or multikvm divert off' out
+rm -r "$H/usr/bin" "$H/var/lib/dpkg" "$H/multikvm-qemu"
 sed -i 's|"/dev/kvm3"||' "$H/etc/libvirt/qemu.conf"
 chmod -x "$H/etc/libvirt/hooks/qemu.d/multikvm"
 mkdir -p "$T/sys/module/kvm_amd"
