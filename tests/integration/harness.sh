@@ -58,6 +58,9 @@ host_state() {
 	stat -c '%n %a %U %G %t:%T %i' /dev/kvm*
 	find /etc/libvirt /etc/multikvm /run/multikvm /run/libvirt /var/lib/libvirt \
 		/var/cache/libvirt -printf '%p %s %T@\n' 2>/dev/null | sort || true
+	# divert.sh diverts QEMU in the namespace only
+	stat -c '%n %i %s %a %Y %Z' /usr/bin/qemu-system-x86_64* /var/lib/dpkg/diversions 2>&1
+	sha256sum /usr/bin/qemu-system-x86_64 /var/lib/dpkg/diversions 2>&1
 }
 if [ -z "${MKVM_IN_NS:-}" ]; then
 	# libvirt's cgroups (machine/qemu-ID-NAME...) are host-wide: two harness
