@@ -70,9 +70,14 @@ if [ -z "${MKVM_IN_NS:-}" ]; then
 	before=$(host_state)
 	rc=0
 	unshare -m --propagation private env MKVM_IN_NS=1 "$0" "$@" 9>&- || rc=$?
-	if [ "$(host_state)" != "$before" ]; then
+	after=$(host_state)
+	if [ "$after" != "$before" ]; then
 		echo "FAIL - the host's libvirt/multikvm configuration or kvm nodes changed:"
-		diff <(echo "$before") <(host_state) | head -20
+		# (files, not <(...): the lab's /dev has no /dev/fd)
+		d=$(mktemp -d)
+		echo "$before" > "$d/before"; echo "$after" > "$d/after"
+		diff "$d/before" "$d/after" | head -20
+		rm -r "$d"
 		exit 1
 	fi
 	echo "# host configuration untouched"
