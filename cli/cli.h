@@ -54,3 +54,4 @@ int cmd_assign (CliGlobal *g, int argc, char **argv);
 int cmd_doctor (CliGlobal *g, int argc, char **argv);
 int cmd_reconcile (CliGlobal *g, int argc, char **argv);
 int cmd_divert (CliGlobal *g, int argc, char **argv);
+int cmd_annotate (CliGlobal *g, int argc, char **argv);

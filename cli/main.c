@@ -97,6 +97,7 @@ static const struct {
   { "doctor", cmd_doctor, "doctor" },
   { "reconcile", cmd_reconcile, "reconcile" },
   { "divert", cmd_divert, "divert on|off|status" },
+  { "annotate", cmd_annotate, "annotate [--wait] [DOMAIN...]" },
 };
 
 static void

@@ -187,6 +187,32 @@ for p in ${hotfixes[@]+"${hotfixes[@]}"}; do
 done
 hotfix_list=${hotfix_ids[*]+"${hotfix_ids[*]}"}
 
+# extract_kvm FILE DIR: mkvm_extract, through a cache of the extracted KVM
+# (a plain tar, a few MB) for the sources of the kernel cache (scripts/setup):
+# xz-decompressing linux-source-6.12 is most of a small build's time, and the
+# test suite builds from the same few sources many times.  Keyed by the
+# file's path, size and time and by kmod/kvm-paths.  Other sources (DKMS:
+# the host's linux-source) are extracted each time.
+extract_kvm() {
+	local src=$1 dir=$2 xkey xtar
+	case "$src" in
+	"$(readlink -f "$cache")"/kernel/*) ;;
+	*) mkvm_extract "$src" "$dir"; return ;;
+	esac
+	xkey=$( { stat -c '%n %s %Y' "$src"; cat "$kmod/kvm-paths"; } | sha256sum | cut -c1-16)
+	xtar=$cache/kvm-src/$xkey.tar
+	if [ ! -f "$xtar" ]; then
+		mkdir -p "$cache/kvm-src"
+		# (two builds may fill it at once: each in its own name, then
+		# renamed into place)
+		mkdir "$xtar.$$.d"
+		mkvm_extract "$src" "$xtar.$$.d" || { rm -rf "$xtar.$$.d"; return 1; }
+		tar -cf "$xtar.$$" -C "$xtar.$$.d" . && mv "$xtar.$$" "$xtar"
+		rm -rf "$xtar.$$.d"
+	fi
+	tar -xf "$xtar" -C "$dir"
+}
+
 key=$( {
 	stat -c '%s %Y' "$src_abs"
 	echo "$src_abs $series_sum ${hotfix_list:-}"
@@ -200,7 +226,7 @@ if [ ! -f "$tree/.mkvm-key" ]; then
 	rm -rf "$tree.new" "$work"/tree-*
 	mkdir -p "$tree.new"
 	say "extracting KVM from $(basename "$source")"
-	mkvm_extract "$src_abs" "$tree.new" ||
+	extract_kvm "$src_abs" "$tree.new" ||
 		die "'$source' does not hold a Linux 6.12 KVM tree"
 	sub=$(mkvm_sublevel "$tree.new")
 	ver=$(sed -n 's/^VERSION = //p; s/^PATCHLEVEL = //p' "$tree.new/Makefile" | paste -sd.)

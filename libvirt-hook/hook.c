@@ -5,17 +5,25 @@
  *
  *   NAME prepare begin -     decide and record the domain's instance
  *   NAME restore begin -     same, for the saved XML (prints nothing: XML unchanged)
- *   NAME migrate begin -     same, for an incoming domain (prints nothing)
+ *   NAME migrate begin -     an incoming domain: decide and record by
+ *                            mkvm_place_arrival() (a pin means the source
+ *                            instance's KVM build), print its XML with the
+ *                            pin and placement of this host
  *   NAME started begin -     verify QEMU opened exactly the recorded node,
  *                            confine it to that instance, note its pid
  *                            (a stock <emulator> opens it only while
- *                            `multikvm divert` is on: die_started())
+ *                            `multikvm divert` is on: die_started()),
+ *                            and start `multikvm annotate --wait UUID` in
+ *                            the background (the placement into the live
+ *                            XML, mkvm-placement.h; it waits for libvirt's
+ *                            start job to end)
  *   NAME reconnect begin -   daemon restart: re-verify and repair the record,
  *                            confine again
  *   NAME release end *       forget the record
  *
  * Every decision and record comes from libmultikvm; the hook never calls
- * back into libvirt.  Failures print one line on stderr, which libvirt shows
+ * back into libvirt (libvirtd waits for it with the domain locked): the
+ * annotation is a detached process.  Failures print one line on stderr, which libvirt shows
  * to the user, and exit 1 (aborting the start).  Exit status: 0 ok (and for
  * every call we do not handle), 1 refused, 2 usage.
  *
@@ -26,10 +34,12 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include "multikvm.h"
 #include "mkvm-node.h"
@@ -107,7 +117,7 @@ ctx_load (Ctx *c, GError **error)
          (c->pid = mkvm_libvirt_qemu_pid (dom_name, error)) != 0;
 }
 
-/* prepare / restore / migrate */
+/* prepare / restore */
 static int
 do_place (const MkvmDomain *info)
 {
@@ -125,6 +135,75 @@ do_place (const MkvmDomain *info)
       (rec = mkvm_place_domain (NULL, policy, inv, info->wish, &error)) == NULL)
     die_error (error);
   return 0;
+}
+
+/* migrate: the domain arrives from another host */
+static int
+do_arrive (const char *xml, gsize len, const MkvmDomain *info)
+{
+  g_autoptr(MkvmPolicy) policy = NULL;
+  g_autoptr(MkvmInventory) inv = NULL;
+  g_autoptr(MkvmRecord) rec = NULL;
+  g_autoptr(MkvmPlacement) here = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+
+  if (!mkvm_domain_is_kvm (info))
+    return 0;
+  if (info->wish == NULL)
+    die_error (info->wish_error);
+  if (info->placement_error)
+    die_error (info->placement_error);
+  if ((policy = mkvm_policy_load (NULL, &error)) == NULL ||
+      (inv = mkvm_inventory_load (policy, &error)) == NULL ||
+      (rec = mkvm_place_arrival (NULL, policy, inv, info->wish, TRUE,
+                                 info->placement ? info->placement->build : NULL,
+                                 &error)) == NULL)
+    die_error (error);
+  here = mkvm_placement_new (rec, inv);
+  if (!(out = mkvm_placement_rewrite (xml, len, here, info->wish->instance != 0, &error)))
+    die_error (error);
+  if (fputs (out, stdout) == EOF || fflush (stdout) != 0)
+    die ("cannot write the domain's XML to libvirt");
+  return 0;
+}
+
+/*
+ * `multikvm annotate --wait UUID`, detached: libvirtd waits for the hook's
+ * exit and for its stdout/stderr to close, and the CLI's libvirt call waits
+ * for the start job the hook runs in.  Nothing when the CLI is not there.
+ */
+static void
+spawn_annotate (const char *uuid)
+{
+  const char *cli = mkvm_test_getenv ("MULTIKVM_CLI");
+  pid_t pid;
+
+  if (cli == NULL)
+    cli = MKVM_CLI_PATH;
+  if (access (cli, X_OK) != 0)
+    return;
+  pid = fork ();
+  if (pid < 0)
+    {
+      warn ("cannot start 'multikvm annotate': fork failed");
+      return;
+    }
+  if (pid == 0)
+    {
+      int fd = open ("/dev/null", O_RDWR);
+
+      if (setsid () < 0 || fd < 0 || fork () != 0)
+        _exit (0);
+      dup2 (fd, 0);
+      dup2 (fd, 1);
+      dup2 (fd, 2);
+      closefrom (3);
+      execl (cli, cli, "annotate", "--wait", uuid, (char *) NULL);
+      _exit (127);
+    }
+  while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+    ;
 }
 
 /* Keep QEMU on its instance (mkvm-confine.h), or say why it cannot be. */
@@ -190,6 +269,7 @@ do_started (const MkvmDomain *info)
                           mkvm_path_conf ()));
   if (!mkvm_domain_started (NULL, info->uuid, c.pid, &error))
     die_error (error);
+  spawn_annotate (info->uuid);
   return 0;
 }
 
@@ -262,9 +342,10 @@ main (int argc, char **argv)
 
   if (strcmp (sub, "begin") == 0)
     {
-      if (strcmp (op, "prepare") == 0 || strcmp (op, "restore") == 0 ||
-          strcmp (op, "migrate") == 0)
+      if (strcmp (op, "prepare") == 0 || strcmp (op, "restore") == 0)
         return do_place (info);
+      if (strcmp (op, "migrate") == 0)
+        return do_arrive (xml, len, info);
       if (strcmp (op, "started") == 0)
         return do_started (info);
       if (strcmp (op, "reconnect") == 0)

@@ -197,15 +197,84 @@ authorize (const MkvmPolicy *policy, const MkvmWish *wish, MkvmWish *eff, gboole
   return TRUE;
 }
 
+/*
+ * Candidates: instances with a good node, not draining, satisfying @prof
+ * (when given) and running @build (when given), sorted by the policy's
+ * order.  The best one, or MKVM_ERROR_NO_CANDIDATE listing each instance
+ * and why it was rejected.
+ */
+static MkvmDecision *
+decide_among (const MkvmPolicy *policy, const MkvmInventory *inv, GPtrArray *records,
+              GPtrArray *drains, const MkvmWish *wish, const MkvmProfile *prof,
+              const char *build, gboolean assigned, GError **error)
+{
+  g_autoptr(GArray) cands = NULL;
+  g_autoptr(GString) rejects = NULL;
+  const Candidate *best;
+
+  if (inv->instances->len == 0)
+    {
+      mkvm_set_domain_error (error, MKVM_ERROR_NO_CANDIDATE, wish->name,
+                             "no KVM instances found (is vac loaded? see 'multikvm "
+                             "status' and 'multikvm doctor')");
+      return NULL;
+    }
+  cands = g_array_new (FALSE, FALSE, sizeof (Candidate));
+  rejects = g_string_new (NULL);
+  for (guint i = 0; i < inv->instances->len; i++)
+    {
+      const MkvmInstance *inst = g_ptr_array_index (inv->instances, i);
+      g_autofree char *why = NULL;
+      MkvmDrain *drain;
+      if (build && g_strcmp0 (inst->build_id, build) != 0)
+        why = g_strdup_printf ("build '%s'", inst->build_id ? inst->build_id : "unknown");
+      else if (!inst->device_ok)
+        why = g_strdup (inst->device_problem);
+      else if ((drain = mkvm_drains_find (drains, inst->id)))
+        why = g_strdup_printf ("draining (%s)", drain->reason ? drain->reason : "no reason");
+      else if (prof)
+        mkvm_instance_satisfies (inst, prof, &why);
+      if (why)
+        {
+          g_string_append_printf (rejects, "%s%u: %s", rejects->len ? "; " : "", inst->id, why);
+          continue;
+        }
+      Candidate c = { inst, load_of (inst, records, wish->uuid) };
+      g_array_append_val (cands, c);
+    }
+  if (cands->len == 0)
+    {
+      if (build)
+        mkvm_set_domain_error (error, MKVM_ERROR_NO_CANDIDATE, wish->name,
+                               "no instance here runs KVM build '%s'%s%s: %s", build,
+                               prof ? " with profile " : "", prof ? prof->name : "",
+                               rejects->str);
+      else
+        mkvm_set_domain_error (error, MKVM_ERROR_NO_CANDIDATE, wish->name,
+                               "no instance for profile %s: %s", prof->name, rejects->str);
+      return NULL;
+    }
+  g_array_sort_with_data (cands, candidate_cmp, (gpointer) policy);
+  best = &g_array_index (cands, Candidate, 0);
+  if (build)
+    return decision_new (best->inst, prof ? prof->name : NULL,
+                         g_strdup_printf ("build '%s'%s%s: %u domains, %u candidates", build,
+                                          prof ? ", profile " : "", prof ? prof->name : "",
+                                          best->load, cands->len));
+  return decision_new (best->inst, prof->name,
+                       g_strdup_printf ("%sprofile %s%s: build_time %" G_GINT64_FORMAT
+                                        ", %u domains, %u candidates",
+                                        assigned ? "assigned by the policy: " : "",
+                                        prof->name, wish->profile ? "" : " (default)",
+                                        best->inst->build_time, best->load, cands->len));
+}
+
 MkvmDecision *
 mkvm_decide (const MkvmPolicy *policy, const MkvmInventory *inv, GPtrArray *records,
              GPtrArray *drains, const MkvmWish *req, GError **error)
 {
   const char *pname;
   const MkvmProfile *prof;
-  g_autoptr(GArray) cands = NULL;
-  g_autoptr(GString) rejects = NULL;
-  const Candidate *best;
   MkvmWish eff;
   const MkvmWish *wish = &eff;
   gboolean assigned;
@@ -233,53 +302,55 @@ mkvm_decide (const MkvmPolicy *policy, const MkvmInventory *inv, GPtrArray *reco
                              "profiles or add it", pname, policy->source);
       return NULL;
     }
-  if (inv->instances->len == 0)
+  return decide_among (policy, inv, records, drains, wish, prof, NULL, assigned, error);
+}
+
+/*
+ * A domain arriving by migration, pinned on its source host to an instance
+ * that ran KVM build @build: with <migration pin="build"/> (the default)
+ * the pin means that build here, unless the policy assigns the domain or
+ * allows no pins (then the usual rules apply and refuse or place it).
+ */
+static MkvmDecision *
+decide_arrival (const MkvmPolicy *policy, const MkvmInventory *inv, GPtrArray *records,
+                GPtrArray *drains, const MkvmWish *wish, const char *build, GError **error)
+{
+  const MkvmProfile *prof = NULL;
+
+  if (!wish->instance || policy->migration_pin != MKVM_MIGRATION_PIN_BUILD ||
+      !policy->pins_allowed || mkvm_policy_find_assignment (policy, wish->uuid, wish->name))
+    return mkvm_decide (policy, inv, records, drains, wish, error);
+  if (!build)
     {
       mkvm_set_domain_error (error, MKVM_ERROR_NO_CANDIDATE, wish->name,
-                             "no KVM instances found (is vac loaded? see 'multikvm "
-                             "status' and 'multikvm doctor')");
+                             "arrives pinned to instance %u of its source host without that "
+                             "instance's KVM build (no multikvm placement in its live XML): "
+                             "run 'multikvm annotate %s' on the source host and migrate "
+                             "again, or set <migration pin=\"id\"/> in policy %s",
+                             wish->instance, wish->name, policy->source);
       return NULL;
     }
-  cands = g_array_new (FALSE, FALSE, sizeof (Candidate));
-  rejects = g_string_new (NULL);
-  for (guint i = 0; i < inv->instances->len; i++)
+  if (wish->profile && !(prof = mkvm_policy_find_profile (policy, wish->profile)))
     {
-      const MkvmInstance *inst = g_ptr_array_index (inv->instances, i);
-      g_autofree char *why = NULL;
-      MkvmDrain *drain;
-      if (!inst->device_ok)
-        why = g_strdup (inst->device_problem);
-      else if ((drain = mkvm_drains_find (drains, inst->id)))
-        why = g_strdup_printf ("draining (%s)", drain->reason ? drain->reason : "no reason");
-      else
-        mkvm_instance_satisfies (inst, prof, &why);
-      if (why)
-        {
-          g_string_append_printf (rejects, "%s%u: %s", rejects->len ? "; " : "", inst->id, why);
-          continue;
-        }
-      Candidate c = { inst, load_of (inst, records, wish->uuid) };
-      g_array_append_val (cands, c);
-    }
-  if (cands->len == 0)
-    {
-      mkvm_set_domain_error (error, MKVM_ERROR_NO_CANDIDATE, wish->name,
-                             "no instance for profile %s: %s", prof->name, rejects->str);
+      mkvm_set_domain_error (error, MKVM_ERROR_NOT_FOUND, wish->name,
+                             "profile '%s' is not defined in policy %s: use one of its "
+                             "profiles or add it", wish->profile, policy->source);
       return NULL;
     }
-  g_array_sort_with_data (cands, candidate_cmp, (gpointer) policy);
-  best = &g_array_index (cands, Candidate, 0);
-  return decision_new (best->inst, prof->name,
-                       g_strdup_printf ("%sprofile %s%s: build_time %" G_GINT64_FORMAT
-                                        ", %u domains, %u candidates",
-                                        assigned ? "assigned by the policy: " : "",
-                                        prof->name, wish->profile ? "" : " (default)",
-                                        best->inst->build_time, best->load, cands->len));
+  return decide_among (policy, inv, records, drains, wish, prof, build, FALSE, error);
 }
 
 MkvmRecord *
 mkvm_place_domain (const char *rundir, const MkvmPolicy *policy, const MkvmInventory *inv,
                    const MkvmWish *wish, GError **error)
+{
+  return mkvm_place_arrival (rundir, policy, inv, wish, FALSE, NULL, error);
+}
+
+MkvmRecord *
+mkvm_place_arrival (const char *rundir, const MkvmPolicy *policy, const MkvmInventory *inv,
+                    const MkvmWish *wish, gboolean arriving, const char *build,
+                    GError **error)
 {
   g_autoptr(MkvmLock) lock = mkvm_lock_acquire (rundir, error);
   g_autoptr(GPtrArray) records = NULL;
@@ -310,7 +381,9 @@ mkvm_place_domain (const char *rundir, const MkvmPolicy *policy, const MkvmInven
   }
   if (!(drains = mkvm_drains_load (rundir, error)))
     return NULL;
-  if (!(d = mkvm_decide (policy, inv, records, drains, wish, error)))
+  d = arriving ? decide_arrival (policy, inv, records, drains, wish, build, error)
+               : mkvm_decide (policy, inv, records, drains, wish, error);
+  if (!d)
     return NULL;
   rec = mkvm_record_new ();
   rec->uuid = g_strdup (wish->uuid);

@@ -62,4 +62,23 @@ MkvmRecord *mkvm_place_domain (const char *rundir, const MkvmPolicy *policy,
                                const MkvmInventory *inv, const MkvmWish *wish,
                                GError **error);
 
+/**
+ * mkvm_place_arrival:
+ * @arriving: the domain arrives by migration (the hook's "migrate begin")
+ * @build: (nullable) the KVM build_id of the instance it ran on at its
+ *   source host (its multikvm placement, mkvm-placement.h), NULL when unknown
+ *
+ * mkvm_place_domain() for an incoming domain: a pin names an instance of
+ * the source host, so under <migration pin="build"/> (the default) the
+ * domain gets an instance here that runs @build (not draining, good node,
+ * the wish's profile if any, the policy's order), and is refused with one
+ * line saying what this host lacks when there is none or @build is unknown.
+ * Assignments, <pins allow="no"/> and <migration pin="id"/> take the usual
+ * rules.  With @arriving FALSE it is mkvm_place_domain().
+ * Returns: (transfer full) the record written (its instance is this host's).
+ */
+MkvmRecord *mkvm_place_arrival (const char *rundir, const MkvmPolicy *policy,
+                                const MkvmInventory *inv, const MkvmWish *wish,
+                                gboolean arriving, const char *build, GError **error);
+
 G_END_DECLS

@@ -17,6 +17,8 @@ mkvm_domain_free (MkvmDomain *d)
   g_free (d->emulator);
   mkvm_wish_free (d->wish);
   g_clear_error (&d->wish_error);
+  mkvm_placement_free (d->placement);
+  g_clear_error (&d->placement_error);
   g_free (d);
 }
 
@@ -54,6 +56,36 @@ read_facts (MkvmDomain *d, xmlNode *root)
     }
 }
 
+/* The placement element, if any: one at most. */
+static void
+read_placement (MkvmDomain *d, xmlNode *root)
+{
+  xmlNode *found = NULL;
+
+  for (xmlNode *md = root->children; md; md = md->next)
+    {
+      if (!mkvm_xml_is_elem (md, "metadata"))
+        continue;
+      for (xmlNode *c = md->children; c; c = c->next)
+        {
+          if (c->type != XML_ELEMENT_NODE || !c->ns || !c->ns->href ||
+              strcmp ((const char *) c->ns->href, MKVM_PLACEMENT_URI) != 0)
+            continue;
+          if (found || strcmp ((const char *) c->name, MKVM_PLACEMENT_ELEMENT) != 0)
+            {
+              mkvm_set_domain_error (&d->placement_error, MKVM_ERROR_INVALID, d->name,
+                                     "its metadata has more than one element in multikvm's "
+                                     "placement namespace: remove them ('virsh metadata "
+                                     "--live --remove --uri " MKVM_PLACEMENT_URI "')");
+              return;
+            }
+          found = c;
+        }
+    }
+  if (found)
+    d->placement = mkvm_placement_from_node (found, d->name, &d->placement_error);
+}
+
 MkvmDomain *
 mkvm_domain_from_xml (const char *xml, gssize len)
 {
@@ -81,7 +113,10 @@ mkvm_domain_from_xml (const char *xml, gssize len)
     }
   root = xmlDocGetRootElement (doc);
   if (root)
-    read_facts (d, root);
+    {
+      read_facts (d, root);
+      read_placement (d, root);
+    }
   d->wish = mkvm_wish_from_domain (d, root, &d->wish_error);
   return d;
 }

@@ -4,6 +4,7 @@
 
 #include <glib.h>
 #include "mkvm-wish.h"
+#include "mkvm-placement.h"
 
 G_BEGIN_DECLS
 
@@ -16,6 +17,9 @@ G_BEGIN_DECLS
  * @wish: (nullable) the domain's wish, by mkvm_wish_from_xml()'s strict
  *   rules; NULL when they refuse the document
  * @wish_error: (nullable) why @wish is NULL (malformed XML included)
+ * @placement: (nullable) the multikvm placement in its <metadata>
+ *   (mkvm-placement.h), NULL when there is none or it is invalid
+ * @placement_error: (nullable) why an element that is there is refused
  *
  * @name, @uuid, @type and @emulator are read leniently, whatever our
  * metadata holds: the hook's release and reconnect work even when the
@@ -29,6 +33,8 @@ typedef struct {
   char *emulator;
   MkvmWish *wish;
   GError *wish_error;
+  MkvmPlacement *placement;
+  GError *placement_error;
 } MkvmDomain;
 
 void mkvm_domain_free (MkvmDomain *domain);

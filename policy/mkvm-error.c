@@ -36,7 +36,7 @@ mkvm_prefix_domain_error (GError **error, const char *domain)
 {
   MkvmErrorPrivate *priv;
 
-  if (!error || !(priv = private_of (*error)) || priv->domain)
+  if (!domain || !error || !(priv = private_of (*error)) || priv->domain)
     return;
   g_prefix_error (error, "domain '%s': ", domain);
   priv->domain = g_strdup (domain);

@@ -43,8 +43,9 @@ void mkvm_set_domain_error (GError **error, MkvmErrorCode code, const char *doma
  * mkvm_prefix_domain_error:
  * Like mkvm_set_domain_error() for an MKVM_ERROR already set: prefixes
  * "domain 'DOMAIN': " to its message.  Nothing when @error or *@error is
- * NULL, when *@error is of another error domain, or when it names a domain
- * already.
+ * NULL, when *@error is of another error domain, when it names a domain
+ * already, or when @domain is NULL (mkvm_set_domain_error() then sets the
+ * message unprefixed).
  */
 void mkvm_prefix_domain_error (GError **error, const char *domain);
 

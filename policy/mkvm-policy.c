@@ -381,6 +381,12 @@ mkvm_policy_parse (const char *xml, gssize len, const char *source, GError **err
           p->pin_draining = g_strcmp0 (pin, "allow") == 0 ? MKVM_PIN_DRAINING_ALLOW
                                                           : MKVM_PIN_DRAINING_REFUSE;
         }
+      else if (is_elem (c, "migration"))
+        {
+          g_autofree char *pin = attr (c, "pin");
+          p->migration_pin = g_strcmp0 (pin, "id") == 0 ? MKVM_MIGRATION_PIN_ID
+                                                       : MKVM_MIGRATION_PIN_BUILD;
+        }
       else if (is_elem (c, "pins"))
         {
           g_autofree char *allow = attr (c, "allow");

@@ -30,6 +30,16 @@ typedef enum {
   MKVM_PIN_DRAINING_ALLOW,
 } MkvmPinDraining;
 
+/**
+ * How a domain that arrives by migration pinned to an instance of its
+ * source host is placed: on an instance here running the same KVM build as
+ * the source's instance (default), or on the instance with the same id.
+ */
+typedef enum {
+  MKVM_MIGRATION_PIN_BUILD,
+  MKVM_MIGRATION_PIN_ID,
+} MkvmMigrationPin;
+
 /** Keys of the selection order among eligible instances. */
 typedef enum {
   MKVM_ORDER_NEWEST_BUILD,   /* higher build_time first */
@@ -70,6 +80,7 @@ typedef struct {
  * @pins_allowed: <pins allow="no"/> makes it FALSE: a domain's metadata may
  *   not pin an instance (an assignment may)
  * @assignments: (element-type MkvmAssignment) in file order
+ * @migration_pin: <migration pin="build|id"/>, see MkvmMigrationPin
  */
 typedef struct {
   GPtrArray *profiles;
@@ -80,6 +91,7 @@ typedef struct {
   char *source;
   gboolean pins_allowed;
   GPtrArray *assignments;
+  MkvmMigrationPin migration_pin;
 } MkvmPolicy;
 
 void mkvm_policy_free (MkvmPolicy *policy);

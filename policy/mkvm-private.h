@@ -4,6 +4,7 @@
 
 #include <libxml/tree.h>
 #include "mkvm-domain.h"
+#include "mkvm-placement.h"
 #include "mkvm-state.h"
 
 /*
@@ -49,3 +50,8 @@ GPtrArray *mkvm_drains_from_json (const char *text, gsize len, const char *sourc
                                   GError **error);
 GHashTable *mkvm_records_index_from_json (const char *text, gsize len, const char *source,
                                           GError **error);
+
+/* The placement element @el (mkvm-placement.h), by
+ * mkvm_placement_from_metadata()'s rules; @domain (nullable) names the
+ * domain in errors. */
+MkvmPlacement *mkvm_placement_from_node (xmlNode *el, const char *domain, GError **error);

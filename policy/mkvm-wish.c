@@ -5,6 +5,7 @@
 #include "mkvm-domain.h"
 #include "mkvm-error.h"
 #include "mkvm-paths.h"
+#include "mkvm-placement.h"
 #include "mkvm-state.h"
 #include "mkvm-private.h"
 #include "mkvm-xml.h"
@@ -215,6 +216,8 @@ mkvm_wish_from_domain (const MkvmDomain *d, xmlNode *root, GError **error)
                 }
               continue;
             }
+          if (strcmp (href, MKVM_PLACEMENT_URI) == 0)
+            continue;   /* where it ran, not its wish (mkvm-placement.h) */
           if (strcmp (href, MKVM_METADATA_URI) != 0)
             {
               if (g_str_has_prefix (href, "http://multikvm.org/xmlns/"))

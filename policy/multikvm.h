@@ -13,6 +13,7 @@
 #include "mkvm-node.h"
 #include "mkvm-state.h"
 #include "mkvm-decide.h"
+#include "mkvm-placement.h"
 #include "mkvm-events.h"
 #include "mkvm-reconcile.h"
 #include "mkvm-libvirt.h"

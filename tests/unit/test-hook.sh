@@ -84,10 +84,37 @@ check "started, confined by default: no machine cgroup refused" 1 hook started b
 expect "^multikvm-hook: domain 'web1': cannot confine QEMU to instance 2: .*; set confine=no in $T/multikvm.conf to start it unconfined\$" err
 rec_has '"pid" : 0'
 echo "confine=no" > "$T/multikvm.conf"
+# the CLI the hook starts, detached, to annotate the domain (a stand-in
+# that notes its arguments)
+printf '#!/bin/sh\necho "$@" > %s\n' "$T/cli-args" > "$T/fake-cli"
+chmod +x "$T/fake-cli"
+export MULTIKVM_CLI=$T/fake-cli
 check "started" 0 hook started begin
 rec_has '"pid" : 4242'
+for i in $(seq 50); do [ -s "$T/cli-args" ] && break; sleep 0.1; done
+ok "started ran 'multikvm annotate --wait UUID'" grep -qx "annotate --wait $U" "$T/cli-args"
 check "release" 0 hook release end
 ok "record gone" test ! -e "$REC"
+# migrate begin (issue 16): a pin of the source host means its KVM build
+# here; instances 1 and 2 both run build "b", 2 is the newer (build_time)
+PL="xmlns:mkvmp='http://multikvm.org/xmlns/libvirt/placement/1.0'"
+domain "<mkvm:kvm $NS instance='1'/><mkvmp:placement $PL instance='1' build='b' host='src'/>"
+check "migrate begin, pinned by build" 0 hook migrate begin
+expect '<mkvm:kvm xmlns:mkvm="http://multikvm.org/xmlns/libvirt/domain/1.0" instance="2"/>' out
+expect "<mkvmp:placement xmlns:mkvmp=\"http://multikvm.org/xmlns/libvirt/placement/1.0\" instance=\"2\" build=\"b\" host=\"$(hostname)\"/>" out
+rec_has '"instance" : 2,'
+check "release" 0 hook release end
+domain "<mkvm:kvm $NS instance='1'/><mkvmp:placement $PL instance='1' build='6.12.99 x' host='src'/>"
+check "migrate begin, a build this host lacks" 1 hook migrate begin
+says "domain 'web1': no instance here runs KVM build '6.12.99 x': 1: build 'b'; 2: build 'b'"
+ok "no record" test ! -e "$REC"
+ok "nothing on stdout" test ! -s "$T/out"
+domain "<mkvm:kvm $NS instance='1'/>"
+check "migrate begin, pinned without a placement" 1 hook migrate begin
+expect "^multikvm-hook: domain 'web1': arrives pinned to instance 1 of its source host without " err
+domain "<mkvmp:placement $PL instance='../x'/>"
+check "migrate begin, a bad placement" 1 hook migrate begin
+says "domain 'web1': placement instance '../x' is not an instance id: write a plain decimal number from 1 to 999 (no sign, leading zeros, spaces or paths)"
 # the policy's restrictions (sec) refuse with the domain named once
 cp "$T/policy.xml" "$T/policy.good"
 echo "<policy version='1'><profiles default='std'><profile name='std'/><profile name='fast' restricted='yes'/></profiles><pins allow='no'/></policy>" \
