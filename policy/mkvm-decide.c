@@ -137,17 +137,20 @@ decide_pin (const MkvmPolicy *policy, const MkvmInventory *inv, GPtrArray *drain
  * What the domain may have: the policy's assignment for it (a wish that
  * asks for something else is refused), else its own wish, unless it pins
  * an instance where the policy allows no pins or asks for a restricted
- * profile.  @eff shares @wish's and the policy's strings.
+ * profile, else (it asks for nothing) the profile the policy's <flavors>
+ * give its Nova flavor (@flavor set then), else nothing (the default).
+ * @eff shares @wish's and the policy's strings.
  */
 static gboolean
 authorize (const MkvmPolicy *policy, const MkvmWish *wish, MkvmWish *eff, gboolean *assigned,
-           GError **error)
+           const char **flavor, GError **error)
 {
   const MkvmAssignment *a = mkvm_policy_find_assignment (policy, wish->uuid, wish->name);
   const MkvmProfile *prof;
 
   *eff = *wish;
   *assigned = a != NULL;
+  *flavor = NULL;
   if (a != NULL)
     {
       if ((wish->instance && wish->instance != a->instance) ||
@@ -194,6 +197,9 @@ authorize (const MkvmPolicy *policy, const MkvmWish *wish, MkvmWish *eff, gboole
                              "policy", prof->name, policy->source, wish->name);
       return FALSE;
     }
+  if (!wish->instance && !wish->profile &&
+      (eff->profile = (char *) mkvm_policy_flavor_profile (policy, wish->flavor)))
+    *flavor = wish->flavor;  /* mapped to an unrestricted profile: policy load checked */
   return TRUE;
 }
 
@@ -209,9 +215,11 @@ mkvm_decide (const MkvmPolicy *policy, const MkvmInventory *inv, GPtrArray *reco
   MkvmWish eff;
   const MkvmWish *wish = &eff;
   gboolean assigned;
+  const char *flavor;
+  g_autofree char *via = NULL;
   MkvmDecision *d;
 
-  if (!authorize (policy, req, &eff, &assigned, error))
+  if (!authorize (policy, req, &eff, &assigned, &flavor, error))
     return NULL;
   if (wish->instance)
     {
@@ -225,6 +233,8 @@ mkvm_decide (const MkvmPolicy *policy, const MkvmInventory *inv, GPtrArray *reco
     }
 
   pname = wish->profile ? wish->profile : policy->default_profile;
+  via = flavor ? g_strdup_printf (" (flavor %s)", flavor)
+               : g_strdup (wish->profile ? "" : " (default)");
   prof = mkvm_policy_find_profile (policy, pname);
   if (!prof)
     {
@@ -264,7 +274,8 @@ mkvm_decide (const MkvmPolicy *policy, const MkvmInventory *inv, GPtrArray *reco
   if (cands->len == 0)
     {
       mkvm_set_domain_error (error, MKVM_ERROR_NO_CANDIDATE, wish->name,
-                             "no instance for profile %s: %s", prof->name, rejects->str);
+                             "no instance for profile %s%s: %s", prof->name,
+                             flavor ? via : "", rejects->str);
       return NULL;
     }
   g_array_sort_with_data (cands, candidate_cmp, (gpointer) policy);
@@ -273,7 +284,7 @@ mkvm_decide (const MkvmPolicy *policy, const MkvmInventory *inv, GPtrArray *reco
                        g_strdup_printf ("%sprofile %s%s: build_time %" G_GINT64_FORMAT
                                         ", %u domains, %u candidates",
                                         assigned ? "assigned by the policy: " : "",
-                                        prof->name, wish->profile ? "" : " (default)",
+                                        prof->name, via,
                                         best->inst->build_time, best->load, cands->len));
 }
 

@@ -59,6 +59,16 @@ typedef struct {
 } MkvmAssignment;
 
 /**
+ * MkvmFlavor: an OpenStack Nova flavor's profile (<flavors>).
+ * @name: the flavor's name, exactly as Nova writes it (no patterns)
+ * @profile: a defined, unrestricted profile
+ */
+typedef struct {
+  char *name;
+  char *profile;
+} MkvmFlavor;
+
+/**
  * MkvmPolicy:
  * @profiles: (element-type MkvmProfile) in file order
  * @default_profile: name of the profile used when a domain asks for none
@@ -70,6 +80,7 @@ typedef struct {
  * @pins_allowed: <pins allow="no"/> makes it FALSE: a domain's metadata may
  *   not pin an instance (an assignment may)
  * @assignments: (element-type MkvmAssignment) in file order
+ * @flavors: (element-type MkvmFlavor) in file order
  */
 typedef struct {
   GPtrArray *profiles;
@@ -80,6 +91,7 @@ typedef struct {
   char *source;
   gboolean pins_allowed;
   GPtrArray *assignments;
+  GPtrArray *flavors;
 } MkvmPolicy;
 
 void mkvm_policy_free (MkvmPolicy *policy);
@@ -121,6 +133,13 @@ MkvmProfile *mkvm_policy_find_profile (const MkvmPolicy *policy, const char *nam
  */
 const MkvmAssignment *mkvm_policy_find_assignment (const MkvmPolicy *policy,
                                                    const char *uuid, const char *name);
+
+/**
+ * mkvm_policy_flavor_profile:
+ * Returns: (transfer none) (nullable) the profile the policy's <flavors>
+ * give Nova flavor @flavor, NULL when @flavor is NULL or not listed.
+ */
+const char *mkvm_policy_flavor_profile (const MkvmPolicy *policy, const char *flavor);
 
 /** mkvm_policy_schema: (transfer none) the embedded RelaxNG schema text. */
 const char *mkvm_policy_schema (void);
