@@ -96,6 +96,7 @@ static const struct {
   { "assign", cmd_assign, "assign DOMAIN (--instance N | --profile P | --clear) [--live] [--config]" },
   { "doctor", cmd_doctor, "doctor" },
   { "reconcile", cmd_reconcile, "reconcile" },
+  { "export", cmd_export, "export [--placement FILE.yaml] [--labels FILE] [--prometheus FILE.prom] [--json]" },
 };
 
 static void
