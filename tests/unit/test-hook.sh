@@ -103,6 +103,19 @@ ok "no record" test ! -e "$REC"
 cp "$T/run/refusals.json" "$T/refusals" 2>/dev/null || : > "$T/refusals"
 expect '^\{"refusals":\{"invalid":3,"denied":2,"not_found":0,"no_candidate":1,"draining":0,"device":0,"other":0\}\}$' refusals
 mv "$T/policy.good" "$T/policy.xml"
+# OpenStack Nova: the flavor in Nova's metadata gets the policy's profile (the
+# default would take the newest build, instance 2)
+cp "$T/policy.xml" "$T/policy.good"
+echo "<policy version='1'><profiles default='std'><profile name='std'/><profile name='one'><require param='p' value='1'/></profile></profiles><flavors><flavor name='m1.one' profile='one'/></flavors></policy>" \
+	> "$T/policy.xml"
+for i in 1 2; do mkdir -p "$T/sys/module/kvm_amd_$i/parameters"; echo $i > "$T/sys/module/kvm_amd_$i/parameters/p"; done
+domain "<nova:instance xmlns:nova='http://openstack.org/xmlns/libvirt/nova/1.1'><nova:package version='30.0.0'/><nova:name>web1</nova:name><nova:flavor name='m1.one' id='7'><nova:memory>64</nova:memory><nova:vcpus>1</nova:vcpus><nova:extraSpecs/></nova:flavor></nova:instance>"
+check "prepare, Nova flavor" 0 hook prepare begin
+rec_has '"instance" : 1,'
+rec_has '"profile" : "one"'
+rec_has '"reason" : "profile one \(flavor m1.one\): '
+check "release" 0 hook release end
+mv "$T/policy.good" "$T/policy.xml"
 domain "<mkvm:kvm $NS instance='07'/>"
 qemu 1 2
 check "reconnect with invalid metadata: the process is the truth" 0 hook reconnect begin
