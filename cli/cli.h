@@ -55,3 +55,4 @@ int cmd_doctor (CliGlobal *g, int argc, char **argv);
 int cmd_reconcile (CliGlobal *g, int argc, char **argv);
 int cmd_divert (CliGlobal *g, int argc, char **argv);
 int cmd_annotate (CliGlobal *g, int argc, char **argv);
+int cmd_export (CliGlobal *g, int argc, char **argv);

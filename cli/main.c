@@ -98,6 +98,7 @@ static const struct {
   { "reconcile", cmd_reconcile, "reconcile" },
   { "divert", cmd_divert, "divert on|off|status" },
   { "annotate", cmd_annotate, "annotate [--wait] [DOMAIN...]" },
+  { "export", cmd_export, "export [--placement FILE.yaml] [--labels FILE] [--prometheus FILE.prom] [--json]" },
 };
 
 static void

@@ -3,7 +3,8 @@
  * multikvm-hook — libvirt's qemu hook: <hooks>/qemu.d/multikvm (front.c)
  * runs it for the events below.
  *
- *   NAME prepare begin -     decide and record the domain's instance
+ *   NAME prepare begin -     decide and record the domain's instance (a refusal
+ *                            is counted: mkvm_refusal_count())
  *   NAME restore begin -     same, for the saved XML (prints nothing: XML unchanged)
  *   NAME migrate begin -     an incoming domain: decide and record by
  *                            mkvm_place_arrival() (a pin means the source
@@ -64,6 +65,16 @@ die_error (const GError *error)
   else
     fprintf (stderr, PROG ": domain '%s': %s\n", dom_name, error->message);
   exit (1);
+}
+
+/* A refused placement: counted for `multikvm export --prometheus`
+ * (multikvm_refusals_total), then the one line.  Failing to count does not
+ * change the answer and adds no line. */
+static void G_GNUC_NORETURN
+refuse (const GError *error)
+{
+  mkvm_refusal_count (NULL, mkvm_refusal_from_error (error), NULL);
+  die_error (error);
 }
 
 static void
@@ -129,11 +140,11 @@ do_place (const MkvmDomain *info)
   if (!mkvm_domain_is_kvm (info))
     return 0;
   if (info->wish == NULL)
-    die_error (info->wish_error);
+    refuse (info->wish_error);
   if ((policy = mkvm_policy_load (NULL, &error)) == NULL ||
       (inv = mkvm_inventory_load (policy, &error)) == NULL ||
       (rec = mkvm_place_domain (NULL, policy, inv, info->wish, &error)) == NULL)
-    die_error (error);
+    refuse (error);
   return 0;
 }
 

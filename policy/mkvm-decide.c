@@ -137,17 +137,20 @@ decide_pin (const MkvmPolicy *policy, const MkvmInventory *inv, GPtrArray *drain
  * What the domain may have: the policy's assignment for it (a wish that
  * asks for something else is refused), else its own wish, unless it pins
  * an instance where the policy allows no pins or asks for a restricted
- * profile.  @eff shares @wish's and the policy's strings.
+ * profile, else (it asks for nothing) the profile the policy's <flavors>
+ * give its Nova flavor (@flavor set then), else nothing (the default).
+ * @eff shares @wish's and the policy's strings.
  */
 static gboolean
 authorize (const MkvmPolicy *policy, const MkvmWish *wish, MkvmWish *eff, gboolean *assigned,
-           GError **error)
+           const char **flavor, GError **error)
 {
   const MkvmAssignment *a = mkvm_policy_find_assignment (policy, wish->uuid, wish->name);
   const MkvmProfile *prof;
 
   *eff = *wish;
   *assigned = a != NULL;
+  *flavor = NULL;
   if (a != NULL)
     {
       if ((wish->instance && wish->instance != a->instance) ||
@@ -194,6 +197,9 @@ authorize (const MkvmPolicy *policy, const MkvmWish *wish, MkvmWish *eff, gboole
                              "policy", prof->name, policy->source, wish->name);
       return FALSE;
     }
+  if (!wish->instance && !wish->profile &&
+      (eff->profile = (char *) mkvm_policy_flavor_profile (policy, wish->flavor)))
+    *flavor = wish->flavor;  /* mapped to an unrestricted profile: policy load checked */
   return TRUE;
 }
 
@@ -201,12 +207,13 @@ authorize (const MkvmPolicy *policy, const MkvmWish *wish, MkvmWish *eff, gboole
  * Candidates: instances with a good node, not draining, satisfying @prof
  * (when given) and running @build (when given), sorted by the policy's
  * order.  The best one, or MKVM_ERROR_NO_CANDIDATE listing each instance
- * and why it was rejected.
+ * and why it was rejected.  @via: how the profile was chosen, for the
+ * reason and the refusal (" (default)", " (flavor m1.small)", "").
  */
 static MkvmDecision *
 decide_among (const MkvmPolicy *policy, const MkvmInventory *inv, GPtrArray *records,
               GPtrArray *drains, const MkvmWish *wish, const MkvmProfile *prof,
-              const char *build, gboolean assigned, GError **error)
+              const char *build, gboolean assigned, const char *via, GError **error)
 {
   g_autoptr(GArray) cands = NULL;
   g_autoptr(GString) rejects = NULL;
@@ -251,7 +258,8 @@ decide_among (const MkvmPolicy *policy, const MkvmInventory *inv, GPtrArray *rec
                                rejects->str);
       else
         mkvm_set_domain_error (error, MKVM_ERROR_NO_CANDIDATE, wish->name,
-                               "no instance for profile %s: %s", prof->name, rejects->str);
+                               "no instance for profile %s%s: %s", prof->name,
+                               g_str_has_prefix (via, " (flavor") ? via : "", rejects->str);
       return NULL;
     }
   g_array_sort_with_data (cands, candidate_cmp, (gpointer) policy);
@@ -265,7 +273,7 @@ decide_among (const MkvmPolicy *policy, const MkvmInventory *inv, GPtrArray *rec
                        g_strdup_printf ("%sprofile %s%s: build_time %" G_GINT64_FORMAT
                                         ", %u domains, %u candidates",
                                         assigned ? "assigned by the policy: " : "",
-                                        prof->name, wish->profile ? "" : " (default)",
+                                        prof->name, via,
                                         best->inst->build_time, best->load, cands->len));
 }
 
@@ -278,9 +286,11 @@ mkvm_decide (const MkvmPolicy *policy, const MkvmInventory *inv, GPtrArray *reco
   MkvmWish eff;
   const MkvmWish *wish = &eff;
   gboolean assigned;
+  const char *flavor;
+  g_autofree char *via = NULL;
   MkvmDecision *d;
 
-  if (!authorize (policy, req, &eff, &assigned, error))
+  if (!authorize (policy, req, &eff, &assigned, &flavor, error))
     return NULL;
   if (wish->instance)
     {
@@ -294,6 +304,8 @@ mkvm_decide (const MkvmPolicy *policy, const MkvmInventory *inv, GPtrArray *reco
     }
 
   pname = wish->profile ? wish->profile : policy->default_profile;
+  via = flavor ? g_strdup_printf (" (flavor %s)", flavor)
+               : g_strdup (wish->profile ? "" : " (default)");
   prof = mkvm_policy_find_profile (policy, pname);
   if (!prof)
     {
@@ -302,7 +314,7 @@ mkvm_decide (const MkvmPolicy *policy, const MkvmInventory *inv, GPtrArray *reco
                              "profiles or add it", pname, policy->source);
       return NULL;
     }
-  return decide_among (policy, inv, records, drains, wish, prof, NULL, assigned, error);
+  return decide_among (policy, inv, records, drains, wish, prof, NULL, assigned, via, error);
 }
 
 /*
@@ -337,7 +349,7 @@ decide_arrival (const MkvmPolicy *policy, const MkvmInventory *inv, GPtrArray *r
                              "profiles or add it", wish->profile, policy->source);
       return NULL;
     }
-  return decide_among (policy, inv, records, drains, wish, prof, build, FALSE, error);
+  return decide_among (policy, inv, records, drains, wish, prof, build, FALSE, "", error);
 }
 
 MkvmRecord *

@@ -15,6 +15,7 @@ mkvm_domain_free (MkvmDomain *d)
   g_free (d->uuid);
   g_free (d->type);
   g_free (d->emulator);
+  g_free (d->flavor);
   mkvm_wish_free (d->wish);
   g_clear_error (&d->wish_error);
   mkvm_placement_free (d->placement);
@@ -26,6 +27,37 @@ gboolean
 mkvm_domain_is_kvm (const MkvmDomain *d)
 {
   return d->type == NULL || strcmp (d->type, "kvm") == 0;
+}
+
+static gboolean
+is_nova (xmlNode *n, const char *name)
+{
+  const char *href = n->ns ? (const char *) n->ns->href : NULL;
+
+  return n->type == XML_ELEMENT_NODE && strcmp ((const char *) n->name, name) == 0 && href &&
+         (strcmp (href, MKVM_NOVA_URI_1_1) == 0 || strcmp (href, MKVM_NOVA_URI_1_0) == 0);
+}
+
+/* <metadata><nova:instance><nova:flavor name="m1.small" ...>: the first one. */
+static char *
+nova_flavor (xmlNode *metadata)
+{
+  for (xmlNode *i = metadata->children; i; i = i->next)
+    {
+      if (!is_nova (i, "instance"))
+        continue;
+      for (xmlNode *f = i->children; f; f = f->next)
+        if (is_nova (f, "flavor"))
+          {
+            xmlChar *v = xmlGetNoNsProp (f, (const xmlChar *) "name");
+            char *name = v && mkvm_domain_name_valid ((const char *) v)
+                         ? g_strdup ((const char *) v) : NULL;
+            xmlFree (v);
+            return name;
+          }
+      return NULL;
+    }
+  return NULL;
 }
 
 /* The lenient facts: from whatever root the document has. */
@@ -49,6 +81,8 @@ read_facts (MkvmDomain *d, xmlNode *root)
           if (mkvm_uuid_valid (u))
             d->uuid = g_ascii_strdown (u, -1);
         }
+      else if (mkvm_xml_is_elem (c, "metadata") && !d->flavor)
+        d->flavor = nova_flavor (c);
       else if (mkvm_xml_is_elem (c, "devices"))
         for (xmlNode *e = c->children; e && !d->emulator; e = e->next)
           if (mkvm_xml_is_elem (e, "emulator"))

@@ -8,12 +8,24 @@
 
 G_BEGIN_DECLS
 
+/*
+ * The namespaces of Nova's instance metadata (nova/virt/libvirt/config.py,
+ * NOVA_NS): 1.1 since Nova 23 (Wallaby), 1.0 before; a domain defined by an
+ * older Nova keeps 1.0 in its XML.
+ */
+#define MKVM_NOVA_URI_1_0 "http://openstack.org/xmlns/libvirt/nova/1.0"
+#define MKVM_NOVA_URI_1_1 "http://openstack.org/xmlns/libvirt/nova/1.1"
+
 /**
  * MkvmDomain:
  * @name: the first <name>, stripped; NULL when absent
  * @uuid: the first <uuid>, lower case; NULL when absent or not a uuid
  * @type: the root's type attribute ("kvm", "qemu"); NULL when absent
  * @emulator: the first <devices><emulator>, stripped; NULL when absent
+ * @flavor: the OpenStack Nova flavor: `name` of the first
+ *   `<metadata><nova:instance><nova:flavor>` in one of the namespaces Nova
+ *   writes (MKVM_NOVA_URI_1_0, MKVM_NOVA_URI_1_1); NULL when absent, empty or with control
+ *   characters; read leniently like @name (Nova's metadata is Nova's)
  * @wish: (nullable) the domain's wish, by mkvm_wish_from_xml()'s strict
  *   rules; NULL when they refuse the document
  * @wish_error: (nullable) why @wish is NULL (malformed XML included)
@@ -31,6 +43,7 @@ typedef struct {
   char *uuid;
   char *type;
   char *emulator;
+  char *flavor;
   MkvmWish *wish;
   GError *wish_error;
   MkvmPlacement *placement;

@@ -48,6 +48,15 @@ assignment_free (gpointer p)
   g_free (a);
 }
 
+static void
+flavor_free (gpointer p)
+{
+  MkvmFlavor *f = p;
+  g_free (f->name);
+  g_free (f->profile);
+  g_free (f);
+}
+
 static MkvmPolicy *
 policy_new (const char *source)
 {
@@ -55,6 +64,7 @@ policy_new (const char *source)
   p->profiles = g_ptr_array_new_with_free_func (profile_free);
   p->statics = g_ptr_array_new_with_free_func (static_free);
   p->assignments = g_ptr_array_new_with_free_func (assignment_free);
+  p->flavors = g_ptr_array_new_with_free_func (flavor_free);
   p->pins_allowed = TRUE;
   p->order = g_array_new (FALSE, FALSE, sizeof (MkvmOrderKey));
   p->pin_draining = MKVM_PIN_DRAINING_REFUSE;
@@ -78,6 +88,7 @@ mkvm_policy_free (MkvmPolicy *p)
   g_ptr_array_unref (p->profiles);
   g_ptr_array_unref (p->statics);
   g_ptr_array_unref (p->assignments);
+  g_ptr_array_unref (p->flavors);
   g_array_unref (p->order);
   g_free (p->default_profile);
   g_free (p->source);
@@ -123,6 +134,18 @@ mkvm_policy_find_assignment (const MkvmPolicy *policy, const char *uuid, const c
                       : (a->name && name && strcmp (a->name, name) == 0))
           return a;
       }
+  return NULL;
+}
+
+const char *
+mkvm_policy_flavor_profile (const MkvmPolicy *policy, const char *flavor)
+{
+  for (guint i = 0; flavor && i < policy->flavors->len; i++)
+    {
+      const MkvmFlavor *f = g_ptr_array_index (policy->flavors, i);
+      if (strcmp (f->name, flavor) == 0)
+        return f->profile;
+    }
   return NULL;
 }
 
@@ -217,6 +240,41 @@ parse_assignments (xmlNode *list, MkvmPolicy *p, GError **error)
               return FALSE;
             }
         }
+    }
+  return TRUE;
+}
+
+/* <flavors><flavor name=N profile=P/>...: each flavor once, no control
+ * characters; the profiles are checked once all are parsed. */
+static gboolean
+parse_flavors (xmlNode *list, MkvmPolicy *p, GError **error)
+{
+  for (xmlNode *n = list->children; n; n = n->next)
+    {
+      MkvmFlavor *f;
+
+      if (!is_elem (n, "flavor"))
+        continue;
+      f = g_new0 (MkvmFlavor, 1);
+      f->name = attr (n, "name");
+      f->profile = attr (n, "profile");
+      if (!mkvm_domain_name_valid (f->name))
+        {
+          g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
+                       "policy %s: a <flavor> name contains control characters: write the "
+                       "flavor's name as Nova shows it", p->source);
+          flavor_free (f);
+          return FALSE;
+        }
+      if (mkvm_policy_flavor_profile (p, f->name))
+        {
+          g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
+                       "policy %s: flavor '%s' is mapped twice: keep one <flavor>",
+                       p->source, f->name);
+          flavor_free (f);
+          return FALSE;
+        }
+      g_ptr_array_add (p->flavors, f);
     }
   return TRUE;
 }
@@ -394,6 +452,8 @@ mkvm_policy_parse (const char *xml, gssize len, const char *source, GError **err
         }
       else if (is_elem (c, "assignments") && !parse_assignments (c, p, error))
         return NULL;
+      else if (is_elem (c, "flavors") && !parse_flavors (c, p, error))
+        return NULL;
       else if (is_elem (c, "instances"))
         {
           for (xmlNode *in = c->children; in; in = in->next)
@@ -447,6 +507,20 @@ mkvm_policy_parse (const char *xml, gssize len, const char *source, GError **err
                        "is not defined: add it or fix the assignment", source,
                        a->uuid ? a->uuid : "'", a->uuid ? "" : a->name, a->uuid ? "" : "'",
                        a->profile);
+          return NULL;
+        }
+    }
+  for (guint i = 0; i < p->flavors->len; i++)
+    {
+      const MkvmFlavor *f = g_ptr_array_index (p->flavors, i);
+      const MkvmProfile *prof = mkvm_policy_find_profile (p, f->profile);
+      if (!prof || prof->restricted)
+        {
+          g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
+                       "policy %s: flavor '%s' is mapped to profile '%s', which is %s: "
+                       "map it to an unrestricted profile%s", source, f->name, f->profile,
+                       prof ? "restricted (only an assignment gives it)" : "not defined",
+                       prof ? ", or assign the domains in <assignments>" : " or add the profile");
           return NULL;
         }
     }

@@ -69,6 +69,16 @@ typedef struct {
 } MkvmAssignment;
 
 /**
+ * MkvmFlavor: an OpenStack Nova flavor's profile (<flavors>).
+ * @name: the flavor's name, exactly as Nova writes it (no patterns)
+ * @profile: a defined, unrestricted profile
+ */
+typedef struct {
+  char *name;
+  char *profile;
+} MkvmFlavor;
+
+/**
  * MkvmPolicy:
  * @profiles: (element-type MkvmProfile) in file order
  * @default_profile: name of the profile used when a domain asks for none
@@ -81,6 +91,7 @@ typedef struct {
  *   not pin an instance (an assignment may)
  * @assignments: (element-type MkvmAssignment) in file order
  * @migration_pin: <migration pin="build|id"/>, see MkvmMigrationPin
+ * @flavors: (element-type MkvmFlavor) in file order
  */
 typedef struct {
   GPtrArray *profiles;
@@ -92,6 +103,7 @@ typedef struct {
   gboolean pins_allowed;
   GPtrArray *assignments;
   MkvmMigrationPin migration_pin;
+  GPtrArray *flavors;
 } MkvmPolicy;
 
 void mkvm_policy_free (MkvmPolicy *policy);
@@ -133,6 +145,13 @@ MkvmProfile *mkvm_policy_find_profile (const MkvmPolicy *policy, const char *nam
  */
 const MkvmAssignment *mkvm_policy_find_assignment (const MkvmPolicy *policy,
                                                    const char *uuid, const char *name);
+
+/**
+ * mkvm_policy_flavor_profile:
+ * Returns: (transfer none) (nullable) the profile the policy's <flavors>
+ * give Nova flavor @flavor, NULL when @flavor is NULL or not listed.
+ */
+const char *mkvm_policy_flavor_profile (const MkvmPolicy *policy, const char *flavor);
 
 /** mkvm_policy_schema: (transfer none) the embedded RelaxNG schema text. */
 const char *mkvm_policy_schema (void);

@@ -730,6 +730,92 @@ mkvm_instance_undrain (const char *rundir, guint id, GError **error)
   return lock && mkvm_drain_clear (rundir, id, error);
 }
 
+static const char *const refusal_names[MKVM_REFUSAL_N] = {
+  "invalid", "denied", "not_found", "no_candidate", "draining", "device", "other",
+};
+
+const char *
+mkvm_refusal_name (MkvmRefusal r)
+{
+  return r < MKVM_REFUSAL_N ? refusal_names[r] : "other";
+}
+
+MkvmRefusal
+mkvm_refusal_from_error (const GError *error)
+{
+  if (!error || error->domain != MKVM_ERROR)
+    return MKVM_REFUSAL_OTHER;
+  switch ((MkvmErrorCode) error->code)
+    {
+    case MKVM_ERROR_INVALID:
+      return MKVM_REFUSAL_INVALID;
+    case MKVM_ERROR_DENIED:
+      return MKVM_REFUSAL_DENIED;
+    case MKVM_ERROR_NOT_FOUND:
+      return MKVM_REFUSAL_NOT_FOUND;
+    case MKVM_ERROR_NO_CANDIDATE:
+      return MKVM_REFUSAL_NO_CANDIDATE;
+    case MKVM_ERROR_DRAINING:
+      return MKVM_REFUSAL_DRAINING;
+    case MKVM_ERROR_DEVICE:
+      return MKVM_REFUSAL_DEVICE;
+    default:
+      return MKVM_REFUSAL_OTHER;
+    }
+}
+
+gboolean
+mkvm_refusals_load (const char *rundir, guint64 counts[MKVM_REFUSAL_N], GError **error)
+{
+  g_autofree char *path = g_build_filename (rundir_or_default (rundir), "refusals.json", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(GError) local = NULL;
+  JsonObject *o = parse_object (path, parser, &local);
+  JsonNode *member;
+
+  memset (counts, 0, sizeof (guint64) * MKVM_REFUSAL_N);
+  if (!o)
+    {
+      if (g_error_matches (local, MKVM_ERROR, MKVM_ERROR_NOT_FOUND))
+        return TRUE;
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  member = json_object_get_member (o, "refusals");
+  if (member && !JSON_NODE_HOLDS_OBJECT (member))
+    {
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID, "%s: refusals is not an object",
+                   path);
+      return FALSE;
+    }
+  for (guint r = 0; member && r < MKVM_REFUSAL_N; r++)
+    counts[r] = MAX (get_int (json_node_get_object (member), refusal_names[r]), 0);
+  return TRUE;
+}
+
+gboolean
+mkvm_refusal_count (const char *rundir, MkvmRefusal reason, GError **error)
+{
+  g_autoptr(MkvmLock) lock = mkvm_lock_acquire (rundir, error);
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autofree char *path = g_build_filename (rundir_or_default (rundir), "refusals.json", NULL);
+  g_autofree char *json = NULL;
+  guint64 counts[MKVM_REFUSAL_N];
+
+  if (!lock || !mkvm_refusals_load (rundir, counts, error))
+    return FALSE;
+  counts[reason < MKVM_REFUSAL_N ? reason : MKVM_REFUSAL_OTHER]++;
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "refusals");
+  json_builder_begin_object (b);
+  for (guint r = 0; r < MKVM_REFUSAL_N; r++)
+    mkvm_json_add_int (b, refusal_names[r], (gint64) MIN (counts[r], (guint64) G_MAXINT64));
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  json = mkvm_json_to_data (b, FALSE);
+  return mkvm_write_file_atomic (path, json, strlen (json), error);
+}
+
 static char *
 index_path (const char *rundir)
 {

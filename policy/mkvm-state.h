@@ -102,6 +102,41 @@ gboolean mkvm_instance_drain (const char *rundir, guint id, const char *reason,
 /** mkvm_instance_undrain: under the lock, clears the drain flag of @id (if any). */
 gboolean mkvm_instance_undrain (const char *rundir, guint id, GError **error);
 
+/**
+ * MkvmRefusal: why the hook refused a domain at prepare, restore or
+ * migrate, as multikvm_refusals_total's reason label.  From the error's
+ * code (mkvm_refusal_from_error()).
+ */
+typedef enum {
+  MKVM_REFUSAL_INVALID,       /* the domain's XML or metadata, or the policy */
+  MKVM_REFUSAL_DENIED,        /* asks for what the policy does not let it have */
+  MKVM_REFUSAL_NOT_FOUND,     /* asks for an undefined profile */
+  MKVM_REFUSAL_NO_CANDIDATE,  /* no instance satisfies it, or its pin is not loaded */
+  MKVM_REFUSAL_DRAINING,      /* pinned to a draining instance */
+  MKVM_REFUSAL_DEVICE,        /* the instance's device node is wrong */
+  MKVM_REFUSAL_OTHER,         /* sysfs, I/O, anything else */
+  MKVM_REFUSAL_N
+} MkvmRefusal;
+
+/** mkvm_refusal_name: "invalid", "denied", "not_found", "no_candidate", ... */
+const char *mkvm_refusal_name (MkvmRefusal r);
+/** mkvm_refusal_from_error: the reason of a refusal with @error (NULL: other). */
+MkvmRefusal mkvm_refusal_from_error (const GError *error);
+
+/**
+ * mkvm_refusal_count: under the lock, adds one to the count of refusals
+ * with @reason in <rundir>/refusals.json ({"refusals":{"denied":3,...}}).
+ * The runtime dir is a tmpfs: the counts start at 0 at boot and only grow.
+ */
+gboolean mkvm_refusal_count (const char *rundir, MkvmRefusal reason, GError **error);
+
+/**
+ * mkvm_refusals_load: the counts, indexed by MkvmRefusal, into @counts
+ * (all 0 when there is no file).  Readers take no lock.
+ */
+gboolean mkvm_refusals_load (const char *rundir, guint64 counts[MKVM_REFUSAL_N],
+                             GError **error);
+
 /** mkvm_write_file_atomic: temp + fsync + rename + dir fsync, mode 0644. */
 gboolean mkvm_write_file_atomic (const char *path, const char *data, gsize len,
                                  GError **error);

@@ -18,6 +18,7 @@ mkvm_wish_free (MkvmWish *wish)
   g_free (wish->name);
   g_free (wish->uuid);
   g_free (wish->profile);
+  g_free (wish->flavor);
   g_free (wish);
 }
 
@@ -191,6 +192,7 @@ mkvm_wish_from_domain (const MkvmDomain *d, xmlNode *root, GError **error)
       return NULL;
     }
   w->uuid = g_strdup (d->uuid);
+  w->flavor = g_strdup (d->flavor);
 
   for (xmlNode *md = root->children; md; md = md->next)
     {

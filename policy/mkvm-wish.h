@@ -13,6 +13,8 @@ G_BEGIN_DECLS
  * @instance: pinned instance id, 0 when not pinned
  * @profile: requested profile, NULL when none
  * @has_metadata: TRUE when our <mkvm:kvm> element was present
+ * @flavor: the domain's OpenStack Nova flavor (MkvmDomain's @flavor), NULL
+ *   when it has none; the policy's <flavors> map it to a profile
  *
  * The domain's wish, from `<metadata><mkvm:kvm xmlns:mkvm=MKVM_METADATA_URI
  * instance="2" profile="hardened"/></metadata>`.  Both attributes are
@@ -24,6 +26,7 @@ typedef struct {
   guint instance;
   char *profile;
   gboolean has_metadata;
+  char *flavor;
 } MkvmWish;
 
 void mkvm_wish_free (MkvmWish *wish);

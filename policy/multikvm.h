@@ -20,3 +20,4 @@
 #include "mkvm-confine.h"
 #include "mkvm-qemu-conf.h"
 #include "mkvm-divert.h"
+#include "mkvm-export.h"

@@ -21,6 +21,14 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       FUZZ_CHECK (mkvm_profile_name_valid (prof->name));
       FUZZ_CHECK (mkvm_policy_find_profile (p, prof->name) == prof);   /* unique */
     }
+  for (guint i = 0; i < p->flavors->len; i++)
+    {
+      MkvmFlavor *f = g_ptr_array_index (p->flavors, i);
+      const MkvmProfile *prof = mkvm_policy_find_profile (p, f->profile);
+      FUZZ_CHECK (mkvm_domain_name_valid (f->name));
+      FUZZ_CHECK (prof && !prof->restricted);
+      FUZZ_CHECK (mkvm_policy_flavor_profile (p, f->name) == f->profile);   /* unique */
+    }
   for (guint i = 0; i < p->statics->len; i++)
     {
       MkvmStaticInstance *s = g_ptr_array_index (p->statics, i);

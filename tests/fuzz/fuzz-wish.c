@@ -43,6 +43,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       g_autofree char *lower = g_ascii_strdown (d->uuid, -1);
       FUZZ_CHECK (mkvm_uuid_valid (d->uuid) && strcmp (lower, d->uuid) == 0);
     }
+  /* Nova's flavor: read leniently, never empty or with control characters */
+  FUZZ_CHECK (!d->flavor || (*d->flavor && plain_name (d->flavor)));
   if (!w)
     {
       const char *named = mkvm_error_get_domain (d->wish_error);
@@ -62,6 +64,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   FUZZ_CHECK (w->uuid != NULL && w->instance <= MKVM_INSTANCE_MAX);
   FUZZ_CHECK (!w->profile || mkvm_profile_name_valid (w->profile));
   FUZZ_CHECK (w->has_metadata || (!w->instance && !w->profile));
+  FUZZ_CHECK (g_strcmp0 (w->flavor, d->flavor) == 0);
   check_round_trip (w);
   return 0;
 }

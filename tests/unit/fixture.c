@@ -251,3 +251,42 @@ fx_libvirt_domain (Fixture *fx, const char *name, const char *uuid, pid_t pid,
     fx_write (cgroup, "12:devices:/machine/qemu-1-x.libvirt-qemu/emulator\n"
                       "0::/machine/qemu-1-x.libvirt-qemu/emulator\n");
 }
+
+char *
+fx_nova_metadata (const char *version, const char *flavor)
+{
+  /* The shape nova/virt/libvirt/config.py (LibvirtConfigGuestMetaNova*) writes. */
+  return g_strdup_printf (
+    "<nova:instance xmlns:nova=\"http://openstack.org/xmlns/libvirt/nova/%s\">\n"
+    "      <nova:package version=\"30.0.0\"/>\n"
+    "      <nova:name>web1</nova:name>\n"
+    "      <nova:creationTime>2026-11-30 09:12:44</nova:creationTime>\n"
+    "      <nova:flavor name=\"%s\" id=\"4f0c1a2e-3b1d-4c55-9a0e-6d2f1b7c8e90\">\n"
+    "        <nova:memory>2048</nova:memory>\n"
+    "        <nova:disk>20</nova:disk>\n"
+    "        <nova:swap>0</nova:swap>\n"
+    "        <nova:ephemeral>0</nova:ephemeral>\n"
+    "        <nova:vcpus>1</nova:vcpus>\n"
+    "        <nova:extraSpecs>\n"
+    "          <nova:extraSpec name=\"trait:CUSTOM_MKVM_PROFILE_HARDENED\">required</nova:extraSpec>\n"
+    "        </nova:extraSpecs>\n"
+    "      </nova:flavor>\n"
+    "      <nova:image uuid=\"0b7f5e2c-8a1d-4f3e-b6c9-2d4e8a1f7c35\">\n"
+    "        <nova:containerFormat>bare</nova:containerFormat>\n"
+    "        <nova:diskFormat>qcow2</nova:diskFormat>\n"
+    "        <nova:minDisk>0</nova:minDisk>\n"
+    "        <nova:minRam>0</nova:minRam>\n"
+    "        <nova:properties/>\n"
+    "      </nova:image>\n"
+    "      <nova:owner>\n"
+    "        <nova:user uuid=\"9d3b7e1f2a4c4d5e8f6a7b8c9d0e1f2a\">admin</nova:user>\n"
+    "        <nova:project uuid=\"1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c6\">admin</nova:project>\n"
+    "      </nova:owner>\n"
+    "      <nova:root type=\"image\" uuid=\"0b7f5e2c-8a1d-4f3e-b6c9-2d4e8a1f7c35\"/>\n"
+    "      <nova:ports>\n"
+    "        <nova:port uuid=\"5c8e2f1a-7b3d-4e6f-9a1c-8d2e4f6a0b13\">\n"
+    "          <nova:ip type=\"fixed\" address=\"10.0.0.5\" ipVersion=\"4\"/>\n"
+    "        </nova:port>\n"
+    "      </nova:ports>\n"
+    "    </nova:instance>", version, flavor);
+}

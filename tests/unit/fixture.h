@@ -45,3 +45,6 @@ void fx_process (Fixture *fx, pid_t pid, const char *uuid, const char *name, con
 void fx_libvirt_domain (Fixture *fx, const char *name, const char *uuid, pid_t pid,
                         gboolean systemd);
 char *fx_domain_xml (const char *name, const char *uuid, const char *metadata);
+/* The <nova:instance> element OpenStack Nova writes into <metadata>, in
+ * namespace version @version ("1.1", "1.0"), with flavor @flavor. */
+char *fx_nova_metadata (const char *version, const char *flavor);

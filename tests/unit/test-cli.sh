@@ -262,6 +262,24 @@ check "doctor: a bad confine= value" 5 "$M" -c "test:///$T/nonexistent.xml" doct
 expect '^FAIL +confinement: .*confine=maybe: write confine=yes' out
 rm "$T/multikvm.conf"
 
+# export: each file atomically, every target checked before any is written
+check "export: nothing asked" 2 "$M" export
+expect '^multikvm: export: say what to write: --placement FILE.yaml' err
+mkdir -p "$T/exp"
+check "export: missing directory" 1 "$M" export --labels "$T/exp/labels.txt" --prometheus "$T/nodir/m.prom"
+expect "^multikvm: --prometheus $T/nodir/m.prom: directory $T/nodir does not exist: create it or choose another path\$" err
+ok "export: nothing written" test -z "$(ls -A "$T/exp")"
+check "export: Nova reads only *.yaml" 1 "$M" export --placement "$T/exp/provider.yml"
+expect "must end in .yaml" err
+check "export: all three and --json" 0 "$M" export --placement "$T/exp/provider.yaml" \
+    --labels "$T/exp/labels.txt" --prometheus "$T/exp/m.prom" --json
+cp "$T/out" "$T/export.json"
+check "export: files, no temp files left" 0 test "$(ls -A "$T/exp" | tr '\n' ' ')" = "labels.txt m.prom provider.yaml "
+check "export --json: the traits of provider.yaml" 0 python3 -c 'import json,sys; \
+d=json.load(open(sys.argv[1])); y=[l.strip()[2:] for l in open(sys.argv[2]) if l.startswith("        - ")]; \
+assert d["traits"]==y and "CUSTOM_MKVM_HOST" in y, (d["traits"], y)' "$T/export.json" "$T/exp/provider.yaml"
+expect '^multikvm_instance_vms\{instance="3"\} 1$' exp/m.prom
+
 # bash completion parses and completes commands and instance ids
 check "completion parses" 0 bash -n "$SRC/cli/multikvm.bash-completion"
 check "completion completes" 0 bash -c '

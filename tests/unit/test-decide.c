@@ -361,6 +361,80 @@ test_assigned (Ctx *c, gconstpointer data)
   decide_fails (c, 0, NULL, MKVM_ERROR_DRAINING, "pinned instance 1 is draining");
 }
 
+/* Nova's flavor: assignment > the domain's own wish > flavor > default. */
+static MkvmDecision *
+decide_nova (Ctx *c, const char *flavor, const char *own)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *nova = fx_nova_metadata ("1.1", flavor);
+  g_autofree char *md = g_strdup_printf ("%s%s%s%s", nova, own ? "<mkvm:kvm xmlns:mkvm='"
+                                         MKVM_METADATA_URI "' " : "", own ? own : "",
+                                         own ? "/>" : "");
+  g_autofree char *xml = fx_domain_xml ("web1", UUID, md);
+  g_autoptr(MkvmWish) w = mkvm_wish_from_xml (xml, -1, &error);
+  MkvmDecision *d;
+
+  g_assert_no_error (error);
+  d = mkvm_decide (c->policy, c->inv, c->records, c->drains, w, &error);
+  g_assert_no_error (error);
+  g_test_message ("%s -> %u (%s)", flavor, d->instance, d->reason);
+  return d;
+}
+
+#define FLAVORS(extra) \
+  POLICY_HEAD "<flavors><flavor name='m1.hardened' profile='hardened'/>" \
+  "<flavor name='m1.fast' profile='fast'/></flavors>" extra "</policy>"
+
+static void
+test_flavor (Ctx *c, gconstpointer data)
+{
+  ctx_load_xml (c, FLAVORS (""));
+  {
+    g_autoptr(MkvmDecision) d = decide_nova (c, "m1.fast", NULL);
+    g_assert_cmpuint (d->instance, ==, 2);
+    g_assert_cmpstr (d->profile, ==, "fast");
+    g_assert_true (g_str_has_prefix (d->reason, "profile fast (flavor m1.fast): "));
+  }
+  {
+    /* a flavor the policy does not list: the default */
+    g_autoptr(MkvmDecision) d = decide_nova (c, "m1.small", NULL);
+    g_assert_cmpstr (d->profile, ==, "standard");
+    g_assert_true (g_str_has_prefix (d->reason, "profile standard (default): "));
+  }
+  {
+    /* the domain's own wish wins over its flavor: a profile, or a bare pin */
+    g_autoptr(MkvmDecision) d = decide_nova (c, "m1.fast", "profile='hardened'");
+    g_autoptr(MkvmDecision) p = decide_nova (c, "m1.fast", "instance='1'");
+    g_assert_cmpstr (d->profile, ==, "hardened");
+    g_assert_cmpuint (p->instance, ==, 1);
+    g_assert_null (p->profile);
+  }
+  /* the policy's assignment wins over both */
+  ctx_load_xml (c, FLAVORS ("<assignments><domain uuid='" UUID "' profile='hardened'/>"
+                            "</assignments>"));
+  {
+    g_autoptr(MkvmDecision) d = decide_nova (c, "m1.fast", NULL);
+    g_assert_cmpuint (d->instance, ==, 3);
+    g_assert_cmpstr (d->profile, ==, "hardened");
+  }
+  /* no instance for the flavor's profile: the refusal names the flavor */
+  ctx_load_xml (c, FLAVORS (""));
+  drain (c, 2, "upgrade");
+  {
+    g_autoptr(GError) error = NULL;
+    g_autofree char *nova = fx_nova_metadata ("1.0", "m1.fast");
+    g_autofree char *xml = fx_domain_xml ("web1", UUID, nova);
+    g_autoptr(MkvmWish) w = mkvm_wish_from_xml (xml, -1, &error);
+    g_autoptr(MkvmDecision) d = mkvm_decide (c->policy, c->inv, c->records, c->drains, w,
+                                             &error);
+    g_assert_null (d);
+    g_assert_error (error, MKVM_ERROR, MKVM_ERROR_NO_CANDIDATE);
+    g_assert_cmpstr (error->message, ==, "domain 'web1': no instance for profile fast "
+                     "(flavor m1.fast): 1: nx_huge_pages=Y, profile fast needs N; "
+                     "2: draining (upgrade); 3: nx_huge_pages=Y, profile fast needs N");
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -384,5 +458,6 @@ main (int argc, char **argv)
   T ("place", test_place);
   T ("restricted", test_restricted);
   T ("assigned", test_assigned);
+  T ("nova-flavor", test_flavor);
   return g_test_run ();
 }

@@ -28,6 +28,52 @@ test_facts (void)
   g_assert_cmpstr (d->wish->uuid, ==, d->uuid);
 }
 
+/* OpenStack Nova's metadata: the flavor, in both namespaces Nova writes. */
+static void
+test_nova (void)
+{
+  static const struct {
+    const char *version, *flavor, *expect;
+  } cases[] = {
+    { "1.1", "m1.hardened", "m1.hardened" },
+    { "1.0", "m1.small", "m1.small" },         /* defined by Nova before 23 */
+    { "2.0", "m1.small", NULL },               /* a version Nova never wrote */
+    { "1.1", "", NULL },
+    { "1.1", "a&#10;b", NULL },                /* control characters: no flavor */
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *md = fx_nova_metadata (cases[i].version, cases[i].flavor);
+      g_autofree char *xml = fx_domain_xml ("web1", UUID, md);
+      g_autoptr(MkvmDomain) d = mkvm_domain_from_xml (xml, -1);
+
+      g_assert_no_error (d->wish_error);
+      g_assert_cmpstr (d->flavor, ==, cases[i].expect);
+      g_assert_cmpstr (d->wish->flavor, ==, cases[i].expect);
+      g_assert_false (d->wish->has_metadata);
+    }
+  {
+    /* beside our own element, in the same <metadata>; the first flavor counts */
+    g_autofree char *nova = fx_nova_metadata ("1.1", "m1.hardened");
+    g_autofree char *nova2 = fx_nova_metadata ("1.1", "m1.second");
+    g_autofree char *md = g_strconcat ("<mkvm:kvm " NS " profile='fast'/>", nova, nova2, NULL);
+    g_autofree char *xml = fx_domain_xml ("web1", UUID, md);
+    g_autoptr(MkvmDomain) d = mkvm_domain_from_xml (xml, -1);
+
+    g_assert_no_error (d->wish_error);
+    g_assert_cmpstr (d->wish->flavor, ==, "m1.hardened");
+    g_assert_cmpstr (d->wish->profile, ==, "fast");
+  }
+  {
+    /* a nova:flavor outside nova:instance is not Nova's */
+    g_autoptr(MkvmDomain) d = mkvm_domain_from_xml (
+        "<domain><name>w</name><uuid>" UUID "</uuid><metadata><nova:flavor "
+        "xmlns:nova='" MKVM_NOVA_URI_1_1 "' name='m1.small'/></metadata></domain>", -1);
+    g_assert_null (d->flavor);
+  }
+}
+
 /* Invalid metadata: no wish, but the facts release and reconnect need. */
 static void
 test_lenient (void)
@@ -199,6 +245,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/domain/facts", test_facts);
   g_test_add_func ("/domain/lenient", test_lenient);
+  g_test_add_func ("/domain/nova-flavor", test_nova);
   g_test_add_func ("/domain/first-uuid", test_first_uuid);
   g_test_add_func ("/domain/malformed", test_malformed);
   g_test_add_func ("/domain/wish-error-domain", test_wish_error_domain);

@@ -126,6 +126,22 @@ domain "<mkvm:kvm $NS instance='1'/>"
 check "pin refused" 1 hook prepare begin
 says "domain 'web1': asks for instance 1, but policy $T/policy.xml lets no domain pin an instance (<pins allow=\"no\"/>): remove the pin ('multikvm assign web1 --clear') or assign it in the policy's <assignments>"
 ok "no record" test ! -e "$REC"
+# every refusal at prepare so far is counted by reason (multikvm export), none at started
+cp "$T/run/refusals.json" "$T/refusals" 2>/dev/null || : > "$T/refusals"
+expect '^\{"refusals":\{"invalid":3,"denied":2,"not_found":0,"no_candidate":1,"draining":0,"device":0,"other":0\}\}$' refusals
+mv "$T/policy.good" "$T/policy.xml"
+# OpenStack Nova: the flavor in Nova's metadata gets the policy's profile (the
+# default would take the newest build, instance 2)
+cp "$T/policy.xml" "$T/policy.good"
+echo "<policy version='1'><profiles default='std'><profile name='std'/><profile name='one'><require param='p' value='1'/></profile></profiles><flavors><flavor name='m1.one' profile='one'/></flavors></policy>" \
+	> "$T/policy.xml"
+for i in 1 2; do mkdir -p "$T/sys/module/kvm_amd_$i/parameters"; echo $i > "$T/sys/module/kvm_amd_$i/parameters/p"; done
+domain "<nova:instance xmlns:nova='http://openstack.org/xmlns/libvirt/nova/1.1'><nova:package version='30.0.0'/><nova:name>web1</nova:name><nova:flavor name='m1.one' id='7'><nova:memory>64</nova:memory><nova:vcpus>1</nova:vcpus><nova:extraSpecs/></nova:flavor></nova:instance>"
+check "prepare, Nova flavor" 0 hook prepare begin
+rec_has '"instance" : 1,'
+rec_has '"profile" : "one"'
+rec_has '"reason" : "profile one \(flavor m1.one\): '
+check "release" 0 hook release end
 mv "$T/policy.good" "$T/policy.xml"
 domain "<mkvm:kvm $NS instance='07'/>"
 qemu 1 2

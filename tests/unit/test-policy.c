@@ -186,6 +186,22 @@ static const Bad bad[] = {
     "<domain name='x' instance='0'/></assignments></policy>", "does not match" },
   { HEAD "<profiles default='a'><profile name='a'/></profiles><assignments>"
     "<domain name='a&#127;b' profile='a'/></assignments></policy>", "control characters" },
+  /* OpenStack Nova flavors */
+  { HEAD "<profiles default='a'><profile name='a'/></profiles><flavors>"
+    "<flavor name='m1.small' profile='b'/></flavors></policy>",
+    "flavor 'm1.small' is mapped to profile 'b', which is not defined" },
+  { HEAD "<profiles default='a'><profile name='a'/><profile name='r' restricted='yes'/>"
+    "</profiles><flavors><flavor name='m1.small' profile='r'/></flavors></policy>",
+    "flavor 'm1.small' is mapped to profile 'r', which is restricted" },
+  { HEAD "<profiles default='a'><profile name='a'/></profiles><flavors>"
+    "<flavor name='m1.small' profile='a'/><flavor name='m1.small' profile='a'/>"
+    "</flavors></policy>", "flavor 'm1.small' is mapped twice" },
+  { HEAD "<profiles default='a'><profile name='a'/></profiles><flavors>"
+    "<flavor name='m1.small'/></flavors></policy>", "does not match" },
+  { HEAD "<profiles default='a'><profile name='a'/></profiles><flavors>"
+    "<flavor name='' profile='a'/></flavors></policy>", "does not match" },
+  { HEAD "<profiles default='a'><profile name='a'/></profiles><flavors>"
+    "<flavor name='a&#9;b' profile='a'/></flavors></policy>", "control characters" },
 };
 
 static void
