@@ -3,6 +3,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 #include <libvirt/libvirt.h>
 #include "multikvm.h"
 
@@ -18,10 +19,20 @@ enum {
 
 typedef struct {
   const char *uri;     /* -c/--connect, NULL = libvirt default */
+  /* --json (every verb whose table entry says so; main.c takes the option
+   * off the verb's arguments): the verb builds its one document here and
+   * prints nothing else on stdout; main prints the document when the verb
+   * returns EXIT_OK or EXIT_PROBLEMS (doctor's report).  NULL without. */
+  JsonBuilder *json;
 } CliGlobal;
 
 /* Prints "multikvm: MESSAGE" to stderr and returns @code. */
 int cli_fail (int code, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+/* Prints "multikvm: usage: multikvm USAGE" (the command table's line for
+ * @verb) to stderr and returns EXIT_USAGE. */
+int cli_usage (const char *verb);
+/* printf() to stdout, unless --json was given (then the document is the output). */
+void cli_print (CliGlobal *g, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 /* Maps a libmultikvm error to an exit code and prints it. */
 int cli_fail_error (GError *error);
 /* Parses an instance id argument; prints a usage error on failure. */
