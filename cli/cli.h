@@ -50,7 +50,10 @@ gboolean cli_state_load (CliState *st, int *code);
 void cli_state_clear (CliState *st);
 
 /* libvirt (virt.c): a connection whose errors libvirt does not print (the
- * caller prints cli_virt_message(), one line); a domain by name, uuid or id. */
+ * caller prints cli_virt_message(), one line).  cli_lookup_domain() finds a
+ * DOMAIN argument as virsh does (vshLookupDomainBy): as a numeric id
+ * (decimal >= 0) first, then as a UUID (36 characters), then as a name;
+ * every verb taking a DOMAIN uses it.  NULL when none matches. */
 virConnectPtr cli_virt_open (const char *uri, gboolean read_only);
 const char *cli_virt_message (void);
 virDomainPtr cli_lookup_domain (virConnectPtr conn, const char *name);
@@ -64,3 +67,4 @@ int cmd_default (CliGlobal *g, int argc, char **argv);
 int cmd_assign (CliGlobal *g, int argc, char **argv);
 int cmd_doctor (CliGlobal *g, int argc, char **argv);
 int cmd_reconcile (CliGlobal *g, int argc, char **argv);
+int cmd_define (CliGlobal *g, int argc, char **argv);

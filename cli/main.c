@@ -111,6 +111,7 @@ static const struct {
   { "assign", cmd_assign, "assign DOMAIN (--instance N | --profile P | --clear) [--live] [--config] [--json]", CLI_JSON },
   { "doctor", cmd_doctor, "doctor [--json]", CLI_JSON },
   { "reconcile", cmd_reconcile, "reconcile [--json]", CLI_JSON },
+  { "define", cmd_define, "define FILE|- [--json]", CLI_JSON },
 };
 
 int
