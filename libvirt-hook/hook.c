@@ -116,11 +116,21 @@ do_place (const MkvmDomain *info)
 
   if (!mkvm_domain_is_kvm (info))
     return 0;
+  /* mkvm_place_domain() journals its placement or refusal; the refusals
+   * before it are journaled here */
   if (info->wish == NULL)
-    die_error (info->wish_error);
+    {
+      mkvm_journal_refused (info->uuid, info->name ? info->name : dom_name, NULL,
+                            info->wish_error);
+      die_error (info->wish_error);
+    }
   if ((policy = mkvm_policy_load (NULL, &error)) == NULL ||
-      (inv = mkvm_inventory_load (policy, &error)) == NULL ||
-      (rec = mkvm_place_domain (NULL, policy, inv, info->wish, &error)) == NULL)
+      (inv = mkvm_inventory_load (policy, &error)) == NULL)
+    {
+      mkvm_journal_refused (info->wish->uuid, info->wish->name, info->wish, error);
+      die_error (error);
+    }
+  if ((rec = mkvm_place_domain (NULL, policy, inv, info->wish, &error)) == NULL)
     die_error (error);
   return 0;
 }
@@ -230,6 +240,7 @@ main (int argc, char **argv)
                        "< domain.xml\n(run by libvirtd through <hooks>/qemu.d/multikvm)\n");
       return 2;
     }
+  g_set_prgname (PROG);   /* the journal's SYSLOG_IDENTIFIER */
   dom_name = argv[1];
   op = argv[2];
   sub = argv[3];

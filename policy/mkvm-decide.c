@@ -2,6 +2,7 @@
 #include <string.h>
 #include "mkvm-decide.h"
 #include "mkvm-error.h"
+#include "mkvm-journal.h"
 #include "mkvm-paths.h"
 #include "mkvm-private.h"
 
@@ -277,9 +278,9 @@ mkvm_decide (const MkvmPolicy *policy, const MkvmInventory *inv, GPtrArray *reco
                                         best->inst->build_time, best->load, cands->len));
 }
 
-MkvmRecord *
-mkvm_place_domain (const char *rundir, const MkvmPolicy *policy, const MkvmInventory *inv,
-                   const MkvmWish *wish, GError **error)
+static MkvmRecord *
+place_domain (const char *rundir, const MkvmPolicy *policy, const MkvmInventory *inv,
+              const MkvmWish *wish, GError **error)
 {
   g_autoptr(MkvmLock) lock = mkvm_lock_acquire (rundir, error);
   g_autoptr(GPtrArray) records = NULL;
@@ -323,4 +324,21 @@ mkvm_place_domain (const char *rundir, const MkvmPolicy *policy, const MkvmInven
   if (!mkvm_record_write_indexed (rundir, rec, index, error))
     return NULL;
   return g_steal_pointer (&rec);
+}
+
+MkvmRecord *
+mkvm_place_domain (const char *rundir, const MkvmPolicy *policy, const MkvmInventory *inv,
+                   const MkvmWish *wish, GError **error)
+{
+  GError *local = NULL;
+  MkvmRecord *rec = place_domain (rundir, policy, inv, wish, &local);
+
+  if (rec)
+    mkvm_journal_placed (rec);
+  else
+    {
+      mkvm_journal_refused (wish->uuid, wish->name, wish, local);
+      g_propagate_error (error, local);
+    }
+  return rec;
 }
