@@ -297,6 +297,7 @@ mkvm_wish_normalize_xml (const char *xml, gssize len, gboolean *moved, GError **
   g_autoptr(MkvmWish) sw = g_new0 (MkvmWish, 1);
   g_autofree char *problem = NULL;
   xmlNode *root, *shortf = NULL, *metadata = NULL, *kvm;
+  guint nshort = 0;
   xmlBuffer *buf;
   char *out;
 
@@ -329,18 +330,23 @@ mkvm_wish_normalize_xml (const char *xml, gssize len, gboolean *moved, GError **
       lw->name = mkvm_xml_text (c);
     else if (mkvm_xml_is_elem (c, "metadata") && !metadata)
       metadata = c;
-    else if (mkvm_xml_is_elem (c, MKVM_METADATA_ELEMENT))
-      {
-        if (shortf)
-          {
-            mkvm_set_domain_error (error, MKVM_ERROR_INVALID, lw->name ? lw->name : "?",
-                                   "more than one <kvm> under <domain>: keep one");
-            return NULL;
-          }
-        shortf = c;
-      }
+    else if (mkvm_xml_is_elem (c, MKVM_METADATA_ELEMENT) && nshort++ == 0)
+      shortf = c;
   if (!lw->name)
     lw->name = g_strdup ("?");
+  else if (!mkvm_domain_name_valid (lw->name))
+    {
+      /* the name goes into one-line messages: as mkvm_wish_from_domain() */
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
+                   "domain XML: <name> contains control characters: rename the domain");
+      return NULL;
+    }
+  if (nshort > 1)
+    {
+      mkvm_set_domain_error (error, MKVM_ERROR_INVALID, lw->name,
+                             "more than one <kvm> under <domain>: keep one");
+      return NULL;
+    }
   sw->name = g_strdup (lw->name);
   if (!wish_scan_metadata (lw, root, error))
     return NULL;

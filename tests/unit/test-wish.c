@@ -276,6 +276,9 @@ test_normalize_bad (void)
     { "<domain><name>w</name><metadata><mkvm:kvm " NS " instance='0'/></metadata></domain>",
       "'0' is not an instance id" },
     { "<vm><kvm instance='2'/></vm>", "root <vm>, expected <domain>" },
+    /* the name never puts a second line into the message (found by fuzz-wish) */
+    { "<domain><name>w&#10;1</name><kvm instanbe='2'/></domain>", "<name> contains control" },
+    { "<domain><name>w&#10;1</name><kvm/><kvm/></domain>", "<name> contains control" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
