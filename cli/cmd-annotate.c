@@ -15,9 +15,53 @@
 #define WAIT_SECONDS 600
 
 typedef enum { ANN_SET, ANN_SAME, ANN_NOT_OURS, ANN_FAILED } AnnResult;
+static const char *const ann_names[] = { "written", "unchanged", "not_placed", "failed" };
+
+/* --json: one object per domain, in the "domains" array */
+static void
+json_domain (CliGlobal *g, const char *name, AnnResult r, const MkvmPlacement *p)
+{
+  if (!g->json)
+    return;
+  json_builder_begin_object (g->json);
+  mkvm_json_add_string (g->json, "domain", name);
+  mkvm_json_add_string (g->json, "result", ann_names[r]);
+  json_builder_set_member_name (g->json, "placement");
+  if (p)
+    {
+      json_builder_begin_object (g->json);
+      mkvm_json_add_int (g->json, "instance", p->instance);
+      mkvm_json_add_string (g->json, "build", p->build);
+      mkvm_json_add_string (g->json, "kvm", p->kvm_version);
+      mkvm_json_add_string (g->json, "profile", p->profile);
+      mkvm_json_add_string (g->json, "host", p->host);
+      json_builder_end_object (g->json);
+    }
+  else
+    json_builder_add_null_value (g->json);
+  json_builder_end_object (g->json);
+}
+
+static AnnResult annotate_one_ (virDomainPtr dom, const MkvmInventory *inv, gboolean wait,
+                                gboolean quiet_skip, MkvmPlacement **placed);
 
 static AnnResult
-annotate_one (virDomainPtr dom, const MkvmInventory *inv, gboolean wait, gboolean quiet_skip)
+annotate_one (CliGlobal *g, virDomainPtr dom, const MkvmInventory *inv, gboolean wait,
+              gboolean quiet_skip)
+{
+  g_autoptr(MkvmPlacement) placed = NULL;
+  AnnResult r = annotate_one_ (dom, inv, wait, quiet_skip, &placed);
+  g_autofree char *md = placed ? mkvm_placement_to_metadata (placed) : NULL;
+
+  if (r == ANN_SET)
+    cli_print (g, "domain '%s': placement %s\n", virDomainGetName (dom), md);
+  json_domain (g, virDomainGetName (dom), r, placed);
+  return r;
+}
+
+static AnnResult
+annotate_one_ (virDomainPtr dom, const MkvmInventory *inv, gboolean wait, gboolean quiet_skip,
+               MkvmPlacement **placed)
 {
   char uuid[VIR_UUID_STRING_BUFLEN];
   const char *name = virDomainGetName (dom);
@@ -56,7 +100,10 @@ annotate_one (virDomainPtr dom, const MkvmInventory *inv, gboolean wait, gboolea
       cur = mkvm_placement_from_metadata (old, NULL);
       free (old);
       if (cur && mkvm_placement_equal (cur, here))
-        return ANN_SAME;
+        {
+          *placed = g_steal_pointer (&here);
+          return ANN_SAME;
+        }
     }
   md = mkvm_placement_to_metadata (here);
   while (virDomainSetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, md, MKVM_PLACEMENT_PREFIX,
@@ -71,7 +118,7 @@ annotate_one (virDomainPtr dom, const MkvmInventory *inv, gboolean wait, gboolea
                 "%s", name, cli_virt_message ());
       return ANN_FAILED;
     }
-  printf ("domain '%s': placement %s\n", name, md);
+  *placed = g_steal_pointer (&here);
   return ANN_SET;
 }
 
@@ -82,7 +129,6 @@ cmd_annotate (CliGlobal *g, int argc, char **argv)
     { "wait", no_argument, NULL, 'w' },
     { NULL, 0, NULL, 0 },
   };
-  const char *usage = "usage: multikvm annotate [--wait] [DOMAIN...]";
   gboolean wait = FALSE;
   int c, code = EXIT_OK;
   virConnectPtr conn;
@@ -98,7 +144,7 @@ cmd_annotate (CliGlobal *g, int argc, char **argv)
         wait = TRUE;
         break;
       default:
-        return cli_fail (EXIT_USAGE, "%s", usage);
+        return cli_usage ("annotate");
       }
   if (!(policy = mkvm_policy_load (NULL, &error)) ||
       !(inv = mkvm_inventory_load (policy, &error)))
@@ -106,6 +152,12 @@ cmd_annotate (CliGlobal *g, int argc, char **argv)
   if (!(conn = cli_virt_open (g->uri, FALSE)))
     return cli_fail (EXIT_FAIL, "cannot connect to libvirt%s%s: %s", g->uri ? " at " : "",
                      g->uri ? g->uri : "", cli_virt_message ());
+  if (g->json)
+    {
+      json_builder_begin_object (g->json);
+      json_builder_set_member_name (g->json, "domains");
+      json_builder_begin_array (g->json);
+    }
   if (optind < argc)
     for (int i = optind; i < argc; i++)
       {
@@ -115,7 +167,7 @@ cmd_annotate (CliGlobal *g, int argc, char **argv)
             code = cli_fail (EXIT_NOTFOUND, "domain '%s' not found", argv[i]);
             continue;
           }
-        counts[annotate_one (dom, inv, wait, FALSE)]++;
+        counts[annotate_one (g, dom, inv, wait, FALSE)]++;
         virDomainFree (dom);
       }
   else
@@ -126,13 +178,21 @@ cmd_annotate (CliGlobal *g, int argc, char **argv)
         code = cli_fail (EXIT_FAIL, "cannot list domains: %s", cli_virt_message ());
       for (int i = 0; i < n; i++)
         {
-          counts[annotate_one (doms[i], inv, wait, TRUE)]++;
+          counts[annotate_one (g, doms[i], inv, wait, TRUE)]++;
           virDomainFree (doms[i]);
         }
       free (doms);
       if (n >= 0)
-        printf ("annotated: %u written, %u unchanged, %u not placed by multikvm, %u failed\n",
-                counts[ANN_SET], counts[ANN_SAME], counts[ANN_NOT_OURS], counts[ANN_FAILED]);
+        cli_print (g, "annotated: %u written, %u unchanged, %u not placed by multikvm, "
+                   "%u failed\n", counts[ANN_SET], counts[ANN_SAME], counts[ANN_NOT_OURS],
+                   counts[ANN_FAILED]);
+    }
+  if (g->json)
+    {
+      json_builder_end_array (g->json);
+      for (guint r = ANN_SET; r <= ANN_FAILED; r++)
+        mkvm_json_add_int (g->json, ann_names[r], counts[r]);
+      json_builder_end_object (g->json);
     }
   virConnectClose (conn);
   if (code == EXIT_OK && counts[ANN_FAILED])

@@ -16,8 +16,6 @@ cmd_assign (CliGlobal *g, int argc, char **argv)
     { "config", no_argument, NULL, 'C' },
     { NULL, 0, NULL, 0 },
   };
-  const char *usage = "usage: multikvm assign DOMAIN (--instance N | --profile P | --clear) "
-                      "[--live] [--config]";
   guint instance = 0;
   const char *profile = NULL;
   gboolean clear = FALSE;
@@ -51,10 +49,10 @@ cmd_assign (CliGlobal *g, int argc, char **argv)
         flags |= VIR_DOMAIN_AFFECT_CONFIG;
         break;
       default:
-        return cli_fail (EXIT_USAGE, "%s", usage);
+        return cli_usage ("assign");
       }
   if (optind != argc - 1 || (clear && (instance || profile)) || (!clear && !instance && !profile))
-    return cli_fail (EXIT_USAGE, "%s", usage);
+    return cli_usage ("assign");
 
   if (profile)
     {
@@ -88,11 +86,22 @@ cmd_assign (CliGlobal *g, int argc, char **argv)
                           : (flags & VIR_DOMAIN_AFFECT_LIVE) ? "live"
                           : (flags & VIR_DOMAIN_AFFECT_CONFIG) ? "config" : "current";
       if (clear)
-        printf ("domain '%s': metadata cleared (%s); takes effect at the next start\n",
-                virDomainGetName (dom), where);
+        cli_print (g, "domain '%s': metadata cleared (%s); takes effect at the next start\n",
+                   virDomainGetName (dom), where);
       else
-        printf ("domain '%s': metadata set to %s (%s); takes effect at the next start\n",
-                virDomainGetName (dom), md, where);
+        cli_print (g, "domain '%s': metadata set to %s (%s); takes effect at the next start\n",
+                   virDomainGetName (dom), md, where);
+      if (g->json)
+        {
+          char uuid[VIR_UUID_STRING_BUFLEN] = "";
+          virDomainGetUUIDString (dom, uuid);
+          json_builder_begin_object (g->json);
+          mkvm_json_add_string (g->json, "domain", virDomainGetName (dom));
+          mkvm_json_add_string (g->json, "uuid", uuid);
+          mkvm_json_add_string (g->json, "metadata", md);
+          mkvm_json_add_string (g->json, "affect", where);
+          json_builder_end_object (g->json);
+        }
     }
   virDomainFree (dom);
   virConnectClose (conn);

@@ -8,7 +8,39 @@
 
 typedef struct {
   guint ok, failed, warned, skipped;
+  JsonBuilder *json;    /* --json: inside the "checks" array */
 } Tally;
+
+static void
+tally_begin (Tally *t, CliGlobal *g)
+{
+  t->json = g->json;
+  if (t->json)
+    {
+      json_builder_begin_object (t->json);
+      json_builder_set_member_name (t->json, "checks");
+      json_builder_begin_array (t->json);
+    }
+}
+
+/* The last line (or the document's counts); returns doctor's exit code. */
+static int
+tally_end (Tally *t)
+{
+  if (t->json)
+    {
+      json_builder_end_array (t->json);
+      mkvm_json_add_int (t->json, "ok", t->ok);
+      mkvm_json_add_int (t->json, "failed", t->failed);
+      mkvm_json_add_int (t->json, "warnings", t->warned);
+      mkvm_json_add_int (t->json, "skipped", t->skipped);
+      json_builder_end_object (t->json);
+    }
+  else
+    printf ("%u ok, %u failed, %u warnings, %u skipped\n", t->ok, t->failed, t->warned,
+            t->skipped);
+  return t->failed ? EXIT_PROBLEMS : EXIT_OK;
+}
 
 static void
 report (Tally *t, const char *verdict, const char *what, const char *problem, const char *fix)
@@ -21,6 +53,17 @@ report (Tally *t, const char *verdict, const char *what, const char *problem, co
     t->warned++;
   else
     t->skipped++;
+  if (t->json)
+    {
+      g_autofree char *v = g_ascii_strdown (verdict, -1);
+      json_builder_begin_object (t->json);
+      mkvm_json_add_string (t->json, "verdict", v);
+      mkvm_json_add_string (t->json, "check", what);
+      mkvm_json_add_string (t->json, "problem", problem);
+      mkvm_json_add_string (t->json, "fix", fix);
+      json_builder_end_object (t->json);
+      return;
+    }
   printf ("%-4s  %s%s%s\n", verdict, what, problem ? ": " : "", problem ? problem : "");
   if (fix)
     printf ("      fix: %s\n", fix);
@@ -475,15 +518,15 @@ cmd_doctor (CliGlobal *g, int argc, char **argv)
   g_autoptr(GError) error = NULL;
 
   if (argc != 1)
-    return cli_fail (EXIT_USAGE, "usage: multikvm doctor");
+    return cli_usage ("doctor");
+  tally_begin (&t, g);
   {
     g_autoptr(MkvmPolicy) p = mkvm_policy_load (NULL, &error);
     if (!p)
       {
         report (&t, "FAIL", "policy", error->message, "fix the policy file (see multikvm(8), "
                 "docs/policy.md)");
-        printf ("%u ok, %u failed, %u warnings, %u skipped\n", t.ok, t.failed, t.warned, t.skipped);
-        return EXIT_PROBLEMS;
+        return tally_end (&t);
       }
     g_autofree char *msg = g_strdup_printf ("%s, %u profile(s), default %s", p->source,
                                             p->profiles->len, p->default_profile);
@@ -492,7 +535,7 @@ cmd_doctor (CliGlobal *g, int argc, char **argv)
   if (!cli_state_load (&st, &code))
     {
       report (&t, "FAIL", "vac sysfs", "unreadable (see the message above)", NULL);
-      return EXIT_PROBLEMS;
+      return tally_end (&t);
     }
   check_vac (&t, &st);
   check_acl (&t, &st);
@@ -508,6 +551,5 @@ cmd_doctor (CliGlobal *g, int argc, char **argv)
   check_stock_kvm (&t, st.inv->abi != 0);
   check_apparmor (&t);
   cli_state_clear (&st);
-  printf ("%u ok, %u failed, %u warnings, %u skipped\n", t.ok, t.failed, t.warned, t.skipped);
-  return t.failed ? EXIT_PROBLEMS : EXIT_OK;
+  return tally_end (&t);
 }

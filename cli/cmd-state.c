@@ -7,34 +7,6 @@
 #include <json-glib/json-glib.h>
 #include "cli.h"
 
-/* Parses "--json" or nothing. */
-static int
-parse_json_flag (int argc, char **argv, const char *cmd, gboolean *json)
-{
-  static const struct option opts[] = {
-    { "json", no_argument, NULL, 'j' },
-    { NULL, 0, NULL, 0 },
-  };
-  int c;
-  *json = FALSE;
-  while ((c = getopt_long (argc, argv, "", opts, NULL)) != -1)
-    {
-      if (c != 'j')
-        return cli_fail (EXIT_USAGE, "usage: multikvm %s [--json]", cmd);
-      *json = TRUE;
-    }
-  if (optind != argc)
-    return cli_fail (EXIT_USAGE, "usage: multikvm %s [--json]", cmd);
-  return -1;
-}
-
-static void
-print_json (JsonBuilder *b)
-{
-  g_autofree char *s = mkvm_json_to_data (b, TRUE);
-  fputs (s, stdout);
-}
-
 static GPtrArray *
 profiles_of (const MkvmPolicy *p, const MkvmInstance *inst)
 {
@@ -148,17 +120,16 @@ state_of (const CliState *st, const MkvmInstance *inst)
 int
 cmd_status (CliGlobal *g, int argc, char **argv)
 {
-  gboolean json;
-  int code = parse_json_flag (argc, argv, "status", &json);
+  int code;
   CliState st;
 
-  if (code >= 0)
-    return code;
+  if (argc != 1)
+    return cli_usage ("status");
   if (!cli_state_load (&st, &code))
     return code;
-  if (json)
+  if (g->json)
     {
-      g_autoptr(JsonBuilder) b = json_builder_new ();
+      JsonBuilder *b = g->json;
       json_builder_begin_object (b);
       mkvm_json_add_int (b, "abi", st.inv->abi);
       mkvm_json_add_string (b, "vendor", st.inv->vendor);
@@ -216,7 +187,6 @@ cmd_status (CliGlobal *g, int argc, char **argv)
         }
       json_builder_end_array (b);
       json_builder_end_object (b);
-      print_json (b);
     }
   else
     {
@@ -269,23 +239,19 @@ cmd_status (CliGlobal *g, int argc, char **argv)
 int
 cmd_domains (CliGlobal *g, int argc, char **argv)
 {
-  gboolean json;
-  int code = parse_json_flag (argc, argv, "domains", &json);
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) recs = NULL;
 
-  if (code >= 0)
-    return code;
+  if (argc != 1)
+    return cli_usage ("domains");
   if (!(recs = mkvm_records_list (NULL, &error)))
     return cli_fail_error (error);
-  if (json)
+  if (g->json)
     {
-      g_autoptr(JsonBuilder) b = json_builder_new ();
-      json_builder_begin_array (b);
+      json_builder_begin_array (g->json);
       for (guint i = 0; i < recs->len; i++)
-        mkvm_json_add_record (b, g_ptr_array_index (recs, i));
-      json_builder_end_array (b);
-      print_json (b);
+        mkvm_json_add_record (g->json, g_ptr_array_index (recs, i));
+      json_builder_end_array (g->json);
       return EXIT_OK;
     }
   printf ("%-20s %-36s %-8s %-12s %-10s %-8s %s\n", "NAME", "UUID", "INSTANCE", "DEVICE",
@@ -329,7 +295,7 @@ cmd_drain (CliGlobal *g, int argc, char **argv)
   while ((c = getopt_long (argc, argv, "r:", opts, NULL)) != -1)
     {
       if (c != 'r')
-        return cli_fail (EXIT_USAGE, "usage: multikvm drain N --reason TEXT");
+        return cli_usage ("drain");
       reason = optarg;
     }
   if (optind != argc - 1 || !reason || !*reason || strchr (reason, '\n'))
@@ -343,8 +309,19 @@ cmd_drain (CliGlobal *g, int argc, char **argv)
         code = cli_fail_error (error);
       else
         {
-          printf ("instance %u draining (%s): no new VMs; %u running, %u recorded\n", in->id,
-                  reason, in->vms, mkvm_records_index_count_on (st.index, in->id));
+          guint recorded = mkvm_records_index_count_on (st.index, in->id);
+          cli_print (g, "instance %u draining (%s): no new VMs; %u running, %u recorded\n",
+                     in->id, reason, in->vms, recorded);
+          if (g->json)
+            {
+              json_builder_begin_object (g->json);
+              mkvm_json_add_int (g->json, "instance", in->id);
+              mkvm_json_add_bool (g->json, "draining", TRUE);
+              mkvm_json_add_string (g->json, "reason", reason);
+              mkvm_json_add_int (g->json, "vms", in->vms);
+              mkvm_json_add_int (g->json, "domains", recorded);
+              json_builder_end_object (g->json);
+            }
           code = EXIT_OK;
         }
     }
@@ -359,13 +336,20 @@ cmd_undrain (CliGlobal *g, int argc, char **argv)
   g_autoptr(GError) error = NULL;
 
   if (argc != 2 || argv[1][0] == '-')
-    return cli_fail (EXIT_USAGE, "usage: multikvm undrain N");
+    return cli_usage ("undrain");
   if (!cli_parse_id (argv[1], &id))
     return EXIT_USAGE;
   /* no inventory check: a drain flag of an unloaded instance can be cleared */
   if (!mkvm_instance_undrain (NULL, id, &error))
     return cli_fail_error (error);
-  printf ("instance %u accepts new VMs\n", id);
+  cli_print (g, "instance %u accepts new VMs\n", id);
+  if (g->json)
+    {
+      json_builder_begin_object (g->json);
+      mkvm_json_add_int (g->json, "instance", id);
+      mkvm_json_add_bool (g->json, "draining", FALSE);
+      json_builder_end_object (g->json);
+    }
   return EXIT_OK;
 }
 
@@ -378,7 +362,7 @@ cmd_default (CliGlobal *g, int argc, char **argv)
   g_autoptr(GError) error = NULL;
 
   if (argc != 2 || argv[1][0] == '-')
-    return cli_fail (EXIT_USAGE, "usage: multikvm default N|none");
+    return cli_usage ("default");
   if (!cli_state_load (&st, &code))
     return code;
   code = EXIT_OK;
@@ -403,10 +387,23 @@ cmd_default (CliGlobal *g, int argc, char **argv)
     {
       if (!mkvm_vac_write_default (id, &error))
         code = cli_fail_error (error);
-      else if (id)
-        printf ("/dev/kvm now opens instance %u\n", id);
       else
-        printf ("/dev/kvm now opens no instance\n");
+        {
+          if (id)
+            cli_print (g, "/dev/kvm now opens instance %u\n", id);
+          else
+            cli_print (g, "/dev/kvm now opens no instance\n");
+          if (g->json)
+            {
+              json_builder_begin_object (g->json);
+              json_builder_set_member_name (g->json, "default_instance");
+              if (id)
+                json_builder_add_int_value (g->json, id);
+              else
+                json_builder_add_null_value (g->json);
+              json_builder_end_object (g->json);
+            }
+        }
     }
   cli_state_clear (&st);
   return code;
@@ -456,6 +453,22 @@ unload_module (const char *module, GError **error)
   return FALSE;
 }
 
+/* retire's --json document; returns EXIT_OK */
+static int
+retired_json (CliGlobal *g, guint id, const char *module, gboolean elsewhere)
+{
+  if (g->json)
+    {
+      json_builder_begin_object (g->json);
+      mkvm_json_add_int (g->json, "instance", id);
+      mkvm_json_add_string (g->json, "module", module);
+      mkvm_json_add_bool (g->json, "retired", TRUE);
+      mkvm_json_add_bool (g->json, "unloaded_elsewhere", elsewhere);
+      json_builder_end_object (g->json);
+    }
+  return EXIT_OK;
+}
+
 int
 cmd_retire (CliGlobal *g, int argc, char **argv)
 {
@@ -489,10 +502,10 @@ cmd_retire (CliGlobal *g, int argc, char **argv)
         }
         break;
       default:
-        return cli_fail (EXIT_USAGE, "usage: multikvm retire N [--wait [--timeout SECONDS]]");
+        return cli_usage ("retire");
       }
   if (optind != argc - 1)
-    return cli_fail (EXIT_USAGE, "usage: multikvm retire N [--wait [--timeout SECONDS]]");
+    return cli_usage ("retire");
   if (!cli_parse_id (argv[optind], &id))
     return EXIT_USAGE;
   if (poll_env)
@@ -520,8 +533,8 @@ cmd_retire (CliGlobal *g, int argc, char **argv)
           cli_state_clear (&st);
           if (module)   /* went away while we waited */
             {
-              printf ("retire: instance %u is gone (unloaded elsewhere)\n", id);
-              return EXIT_OK;
+              cli_print (g, "retire: instance %u is gone (unloaded elsewhere)\n", id);
+              return retired_json (g, id, module, TRUE);
             }
           return cli_fail (EXIT_NOTFOUND, "instance %u does not exist (see 'multikvm status')", id);
         }
@@ -547,7 +560,7 @@ cmd_retire (CliGlobal *g, int argc, char **argv)
                   cli_state_clear (&st);
                   return cli_fail_error (error);
                 }
-              printf ("retire: instance %u draining (retiring): no new VMs\n", id);
+              cli_print (g, "retire: instance %u draining (retiring): no new VMs\n", id);
             }
         }
       {
@@ -570,7 +583,7 @@ cmd_retire (CliGlobal *g, int argc, char **argv)
                          "--wait' (the instance is now draining)", line, id);
       if (g_strcmp0 (line, last) != 0)
         {
-          printf ("retire: %s; waiting\n", line);
+          cli_print (g, "retire: %s; waiting\n", line);
           fflush (stdout);
           g_free (last);
           last = g_steal_pointer (&line);
@@ -587,14 +600,14 @@ cmd_retire (CliGlobal *g, int argc, char **argv)
           mkvm_reconcile (NULL, inv, NULL, NULL);
       }
     }
-  printf ("retire: instance %u has no VMs; unloading %s\n", id, module);
+  cli_print (g, "retire: instance %u has no VMs; unloading %s\n", id, module);
   fflush (stdout);
   if (!unload_module (module, &error))
     return cli_fail_error (error);
   if (!mkvm_instance_undrain (NULL, id, &error))
     return cli_fail_error (error);
-  printf ("retire: instance %u retired (%s unloaded)\n", id, module);
-  return EXIT_OK;
+  cli_print (g, "retire: instance %u retired (%s unloaded)\n", id, module);
+  return retired_json (g, id, module, FALSE);
 }
 
 int
@@ -606,15 +619,24 @@ cmd_reconcile (CliGlobal *g, int argc, char **argv)
   g_autoptr(GError) error = NULL;
 
   if (argc != 1)
-    return cli_fail (EXIT_USAGE, "usage: multikvm reconcile");
+    return cli_usage ("reconcile");
   if (!cli_state_load (&st, &code))
     return code;
   if (!mkvm_reconcile (NULL, st.inv, &rs, &error))
     code = cli_fail_error (error);
   else
     {
-      printf ("reconciled: %u kept, %u updated, %u created, %u removed\n", rs.kept, rs.updated,
-              rs.created, rs.removed);
+      cli_print (g, "reconciled: %u kept, %u updated, %u created, %u removed\n", rs.kept,
+                 rs.updated, rs.created, rs.removed);
+      if (g->json)
+        {
+          json_builder_begin_object (g->json);
+          mkvm_json_add_int (g->json, "kept", rs.kept);
+          mkvm_json_add_int (g->json, "updated", rs.updated);
+          mkvm_json_add_int (g->json, "created", rs.created);
+          mkvm_json_add_int (g->json, "removed", rs.removed);
+          json_builder_end_object (g->json);
+        }
       code = EXIT_OK;
     }
   cli_state_clear (&st);

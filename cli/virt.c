@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* virt.c — the CLI's libvirt connection: errors are ours to print, once. */
+#include <string.h>
 #include <libvirt/virterror.h>
 #include "cli.h"
 
@@ -23,14 +24,19 @@ cli_virt_message (void)
   return m ? m : "unknown libvirt error";
 }
 
+/* virsh's order (vshLookupDomainBy): id, then uuid, then name; a domain
+ * named "1" is found by name only when no domain has id 1. */
 virDomainPtr
-cli_lookup_domain (virConnectPtr conn, const char *name)
+cli_lookup_domain (virConnectPtr conn, const char *arg)
 {
-  virDomainPtr dom = virDomainLookupByName (conn, name);
-  guint64 id;
-  if (!dom && mkvm_uuid_valid (name))
-    dom = virDomainLookupByUUIDString (conn, name);
-  if (!dom && g_ascii_string_to_unsigned (name, 10, 1, G_MAXINT, &id, NULL))
+  virDomainPtr dom = NULL;
+  gint64 id;
+
+  if (g_ascii_string_to_signed (arg, 10, 0, G_MAXINT, &id, NULL))
     dom = virDomainLookupByID (conn, (int) id);
+  if (!dom && strlen (arg) == VIR_UUID_STRING_BUFLEN - 1)
+    dom = virDomainLookupByUUIDString (conn, arg);
+  if (!dom)
+    dom = virDomainLookupByName (conn, arg);
   return dom;
 }

@@ -139,11 +139,21 @@ do_place (const MkvmDomain *info)
 
   if (!mkvm_domain_is_kvm (info))
     return 0;
+  /* mkvm_place_domain() journals its placement or refusal; the refusals
+   * before it are journaled here */
   if (info->wish == NULL)
-    refuse (info->wish_error);
+    {
+      mkvm_journal_refused (info->uuid, info->name ? info->name : dom_name, NULL,
+                            info->wish_error);
+      refuse (info->wish_error);
+    }
   if ((policy = mkvm_policy_load (NULL, &error)) == NULL ||
-      (inv = mkvm_inventory_load (policy, &error)) == NULL ||
-      (rec = mkvm_place_domain (NULL, policy, inv, info->wish, &error)) == NULL)
+      (inv = mkvm_inventory_load (policy, &error)) == NULL)
+    {
+      mkvm_journal_refused (info->wish->uuid, info->wish->name, info->wish, error);
+      refuse (error);
+    }
+  if ((rec = mkvm_place_domain (NULL, policy, inv, info->wish, &error)) == NULL)
     refuse (error);
   return 0;
 }
@@ -161,16 +171,22 @@ do_arrive (const char *xml, gsize len, const MkvmDomain *info)
 
   if (!mkvm_domain_is_kvm (info))
     return 0;
-  if (info->wish == NULL)
-    die_error (info->wish_error);
-  if (info->placement_error)
-    die_error (info->placement_error);
+  if (info->wish == NULL || info->placement_error)
+    {
+      const GError *e = info->wish ? info->placement_error : info->wish_error;
+      mkvm_journal_refused (info->uuid, info->name ? info->name : dom_name, info->wish, e);
+      refuse (e);
+    }
   if ((policy = mkvm_policy_load (NULL, &error)) == NULL ||
-      (inv = mkvm_inventory_load (policy, &error)) == NULL ||
-      (rec = mkvm_place_arrival (NULL, policy, inv, info->wish, TRUE,
+      (inv = mkvm_inventory_load (policy, &error)) == NULL)
+    {
+      mkvm_journal_refused (info->wish->uuid, info->wish->name, info->wish, error);
+      refuse (error);
+    }
+  if ((rec = mkvm_place_arrival (NULL, policy, inv, info->wish, TRUE,
                                  info->placement ? info->placement->build : NULL,
                                  &error)) == NULL)
-    die_error (error);
+    refuse (error);
   here = mkvm_placement_new (rec, inv);
   if (!(out = mkvm_placement_rewrite (xml, len, here, info->wish->instance != 0, &error)))
     die_error (error);
@@ -345,6 +361,7 @@ main (int argc, char **argv)
                        "< domain.xml\n(run by libvirtd through <hooks>/qemu.d/multikvm)\n");
       return 2;
     }
+  g_set_prgname (PROG);   /* the journal's SYSLOG_IDENTIFIER */
   dom_name = argv[1];
   op = argv[2];
   sub = argv[3];

@@ -2,6 +2,7 @@
 #include <string.h>
 #include "mkvm-decide.h"
 #include "mkvm-error.h"
+#include "mkvm-journal.h"
 #include "mkvm-paths.h"
 #include "mkvm-private.h"
 
@@ -352,17 +353,9 @@ decide_arrival (const MkvmPolicy *policy, const MkvmInventory *inv, GPtrArray *r
   return decide_among (policy, inv, records, drains, wish, prof, build, FALSE, "", error);
 }
 
-MkvmRecord *
-mkvm_place_domain (const char *rundir, const MkvmPolicy *policy, const MkvmInventory *inv,
-                   const MkvmWish *wish, GError **error)
-{
-  return mkvm_place_arrival (rundir, policy, inv, wish, FALSE, NULL, error);
-}
-
-MkvmRecord *
-mkvm_place_arrival (const char *rundir, const MkvmPolicy *policy, const MkvmInventory *inv,
-                    const MkvmWish *wish, gboolean arriving, const char *build,
-                    GError **error)
+static MkvmRecord *
+place_domain (const char *rundir, const MkvmPolicy *policy, const MkvmInventory *inv,
+              const MkvmWish *wish, gboolean arriving, const char *build, GError **error)
 {
   g_autoptr(MkvmLock) lock = mkvm_lock_acquire (rundir, error);
   g_autoptr(GPtrArray) records = NULL;
@@ -408,4 +401,29 @@ mkvm_place_arrival (const char *rundir, const MkvmPolicy *policy, const MkvmInve
   if (!mkvm_record_write_indexed (rundir, rec, index, error))
     return NULL;
   return g_steal_pointer (&rec);
+}
+
+MkvmRecord *
+mkvm_place_domain (const char *rundir, const MkvmPolicy *policy, const MkvmInventory *inv,
+                   const MkvmWish *wish, GError **error)
+{
+  return mkvm_place_arrival (rundir, policy, inv, wish, FALSE, NULL, error);
+}
+
+MkvmRecord *
+mkvm_place_arrival (const char *rundir, const MkvmPolicy *policy, const MkvmInventory *inv,
+                    const MkvmWish *wish, gboolean arriving, const char *build,
+                    GError **error)
+{
+  GError *local = NULL;
+  MkvmRecord *rec = place_domain (rundir, policy, inv, wish, arriving, build, &local);
+
+  if (rec)
+    mkvm_journal_placed (rec);
+  else
+    {
+      mkvm_journal_refused (wish->uuid, wish->name, wish, local);
+      g_propagate_error (error, local);
+    }
+  return rec;
 }

@@ -55,6 +55,7 @@ MkvmDecision *mkvm_decide (const MkvmPolicy *policy, const MkvmInventory *inv,
  * The hook's "prepare": under the runtime-dir lock, load records and
  * drains, decide, and write the domain's record (pid 0), replacing any
  * earlier record of the same uuid (which is not counted as load).
+ * Logs the placement, or the refusal, to the journal (mkvm-journal.h).
  * @rundir NULL = default.
  * Returns: (transfer full) the record written.
  */

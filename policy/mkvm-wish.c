@@ -158,11 +158,82 @@ parse_kvm_element (MkvmWish *w, xmlNode *kvm, GError **error)
   return TRUE;
 }
 
+/* Our element in @root's <metadata>, checked and read into @w (whose
+ * name the errors use). */
+static gboolean
+wish_scan_metadata (MkvmWish *w, xmlNode *root, GError **error)
+{
+  xmlNode *found = NULL;
+
+  for (xmlNode *md = root->children; md; md = md->next)
+    {
+      if (!mkvm_xml_is_elem (md, "metadata"))
+        continue;
+      for (xmlNode *c = md->children; c; c = c->next)
+        {
+          const char *href;
+          if (c->type != XML_ELEMENT_NODE)
+            continue;
+          href = c->ns ? (const char *) c->ns->href : NULL;
+          if (!href)
+            {
+              if (strcmp ((const char *) c->name, MKVM_METADATA_ELEMENT) == 0)
+                {
+                  mkvm_set_domain_error (error, MKVM_ERROR_INVALID, w->name,
+                                         "<kvm> in <metadata> has no namespace and "
+                                         "libvirt drops it: write <" MKVM_METADATA_PREFIX
+                                         ":kvm xmlns:" MKVM_METADATA_PREFIX "=\""
+                                         MKVM_METADATA_URI "\" .../> (or use 'multikvm "
+                                         "assign')");
+                  return FALSE;
+                }
+              continue;
+            }
+          if (strcmp (href, MKVM_PLACEMENT_URI) == 0)
+            continue;   /* where it ran, not its wish (mkvm-placement.h) */
+          if (strcmp (href, MKVM_METADATA_URI) != 0)
+            {
+              if (g_str_has_prefix (href, "http://multikvm.org/xmlns/"))
+                {
+                  g_autofree char *shown = g_strescape (href, NULL);
+                  mkvm_set_domain_error (error, MKVM_ERROR_INVALID, w->name,
+                                         "unsupported multikvm namespace '%s': use '"
+                                         MKVM_METADATA_URI "'", shown);
+                  return FALSE;
+                }
+              continue;   /* foreign namespace: not ours */
+            }
+          if (strcmp ((const char *) c->name, MKVM_METADATA_ELEMENT) != 0)
+            {
+              mkvm_set_domain_error (error, MKVM_ERROR_INVALID, w->name,
+                                     "unknown element <%s> in the multikvm namespace: the "
+                                     "only element is <" MKVM_METADATA_PREFIX ":kvm>",
+                                     (const char *) c->name);
+              return FALSE;
+            }
+          if (found)
+            {
+              mkvm_set_domain_error (error, MKVM_ERROR_INVALID, w->name,
+                                     "more than one <" MKVM_METADATA_PREFIX ":kvm> element "
+                                     "in <metadata>: keep exactly one");
+              return FALSE;
+            }
+          found = c;
+        }
+    }
+  if (found)
+    {
+      w->has_metadata = TRUE;
+      if (!parse_kvm_element (w, found, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 MkvmWish *
 mkvm_wish_from_domain (const MkvmDomain *d, xmlNode *root, GError **error)
 {
   g_autoptr(MkvmWish) w = g_new0 (MkvmWish, 1);
-  xmlNode *found = NULL;
 
   if (!root || !mkvm_xml_is_elem (root, "domain"))
     {
@@ -194,68 +265,8 @@ mkvm_wish_from_domain (const MkvmDomain *d, xmlNode *root, GError **error)
   w->uuid = g_strdup (d->uuid);
   w->flavor = g_strdup (d->flavor);
 
-  for (xmlNode *md = root->children; md; md = md->next)
-    {
-      if (!mkvm_xml_is_elem (md, "metadata"))
-        continue;
-      for (xmlNode *c = md->children; c; c = c->next)
-        {
-          const char *href;
-          if (c->type != XML_ELEMENT_NODE)
-            continue;
-          href = c->ns ? (const char *) c->ns->href : NULL;
-          if (!href)
-            {
-              if (strcmp ((const char *) c->name, MKVM_METADATA_ELEMENT) == 0)
-                {
-                  mkvm_set_domain_error (error, MKVM_ERROR_INVALID, w->name,
-                                         "<kvm> in <metadata> has no namespace and "
-                                         "libvirt drops it: write <" MKVM_METADATA_PREFIX
-                                         ":kvm xmlns:" MKVM_METADATA_PREFIX "=\""
-                                         MKVM_METADATA_URI "\" .../> (or use 'multikvm "
-                                         "assign')");
-                  return NULL;
-                }
-              continue;
-            }
-          if (strcmp (href, MKVM_PLACEMENT_URI) == 0)
-            continue;   /* where it ran, not its wish (mkvm-placement.h) */
-          if (strcmp (href, MKVM_METADATA_URI) != 0)
-            {
-              if (g_str_has_prefix (href, "http://multikvm.org/xmlns/"))
-                {
-                  g_autofree char *shown = g_strescape (href, NULL);
-                  mkvm_set_domain_error (error, MKVM_ERROR_INVALID, w->name,
-                                         "unsupported multikvm namespace '%s': use '"
-                                         MKVM_METADATA_URI "'", shown);
-                  return NULL;
-                }
-              continue;   /* foreign namespace: not ours */
-            }
-          if (strcmp ((const char *) c->name, MKVM_METADATA_ELEMENT) != 0)
-            {
-              mkvm_set_domain_error (error, MKVM_ERROR_INVALID, w->name,
-                                     "unknown element <%s> in the multikvm namespace: the "
-                                     "only element is <" MKVM_METADATA_PREFIX ":kvm>",
-                                     (const char *) c->name);
-              return NULL;
-            }
-          if (found)
-            {
-              mkvm_set_domain_error (error, MKVM_ERROR_INVALID, w->name,
-                                     "more than one <" MKVM_METADATA_PREFIX ":kvm> element "
-                                     "in <metadata>: keep exactly one");
-              return NULL;
-            }
-          found = c;
-        }
-    }
-  if (found)
-    {
-      w->has_metadata = TRUE;
-      if (!parse_kvm_element (w, found, error))
-        return NULL;
-    }
+  if (!wish_scan_metadata (w, root, error))
+    return NULL;
   return g_steal_pointer (&w);
 }
 
@@ -270,4 +281,115 @@ mkvm_wish_from_xml (const char *xml, gssize len, GError **error)
       return NULL;
     }
   return g_steal_pointer (&d->wish);
+}
+
+/* "instance 2, profile p" for the both-forms error */
+static char *
+wish_text (const MkvmWish *w)
+{
+  if (w->instance && w->profile)
+    return g_strdup_printf ("instance %u, profile %s", w->instance, w->profile);
+  if (w->instance)
+    return g_strdup_printf ("instance %u", w->instance);
+  return w->profile ? g_strdup_printf ("profile %s", w->profile) : g_strdup ("nothing");
+}
+
+char *
+mkvm_wish_normalize_xml (const char *xml, gssize len, gboolean *moved, GError **error)
+{
+  g_autoptr(xmlDoc) doc = NULL;
+  g_autoptr(MkvmWish) lw = g_new0 (MkvmWish, 1);
+  g_autoptr(MkvmWish) sw = g_new0 (MkvmWish, 1);
+  g_autofree char *problem = NULL;
+  xmlNode *root, *shortf = NULL, *metadata = NULL, *kvm;
+  guint nshort = 0;
+  xmlBuffer *buf;
+  char *out;
+
+  if (moved)
+    *moved = FALSE;
+  if (len < 0)
+    len = strlen (xml);
+  if (len > G_MAXINT)
+    {
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID, "domain XML is too large");
+      return NULL;
+    }
+  doc = mkvm_xml_read (xml, (int) len, "domain.xml", 0, &problem);
+  if (!doc)
+    {
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID, "domain XML is malformed (%s)",
+                   problem);
+      return NULL;
+    }
+  root = xmlDocGetRootElement (doc);
+  if (!root || !mkvm_xml_is_elem (root, "domain"))
+    {
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
+                   "domain XML has root <%s>, expected <domain>",
+                   root ? (const char *) root->name : "");
+      return NULL;
+    }
+  for (xmlNode *c = root->children; c; c = c->next)
+    if (mkvm_xml_is_elem (c, "name") && !lw->name)
+      lw->name = mkvm_xml_text (c);
+    else if (mkvm_xml_is_elem (c, "metadata") && !metadata)
+      metadata = c;
+    else if (mkvm_xml_is_elem (c, MKVM_METADATA_ELEMENT) && nshort++ == 0)
+      shortf = c;
+  if (!lw->name)
+    lw->name = g_strdup ("?");
+  else if (!mkvm_domain_name_valid (lw->name))
+    {
+      /* the name goes into one-line messages: as mkvm_wish_from_domain() */
+      g_set_error (error, MKVM_ERROR, MKVM_ERROR_INVALID,
+                   "domain XML: <name> contains control characters: rename the domain");
+      return NULL;
+    }
+  if (nshort > 1)
+    {
+      mkvm_set_domain_error (error, MKVM_ERROR_INVALID, lw->name,
+                             "more than one <kvm> under <domain>: keep one");
+      return NULL;
+    }
+  sw->name = g_strdup (lw->name);
+  if (!wish_scan_metadata (lw, root, error))
+    return NULL;
+  if (!shortf)
+    return g_strndup (xml, len);   /* the long form (or none): unchanged */
+  if (!parse_kvm_element (sw, shortf, error))
+    return NULL;
+  if (lw->has_metadata)
+    {
+      if (lw->instance != sw->instance || g_strcmp0 (lw->profile, sw->profile) != 0)
+        {
+          g_autofree char *a = wish_text (sw), *b = wish_text (lw);
+          mkvm_set_domain_error (error, MKVM_ERROR_INVALID, lw->name,
+                                 "<kvm> under <domain> asks for %s, <" MKVM_METADATA_PREFIX
+                                 ":kvm> in <metadata> for %s: keep one of them", a, b);
+          return NULL;
+        }
+    }
+  else
+    {
+      g_autofree char *inst = sw->instance ? g_strdup_printf ("%u", sw->instance) : NULL;
+      if (!metadata)
+        metadata = xmlNewChild (root, NULL, (const xmlChar *) "metadata", NULL);
+      kvm = xmlNewChild (metadata, NULL, (const xmlChar *) MKVM_METADATA_ELEMENT, NULL);
+      xmlSetNs (kvm, xmlNewNs (kvm, (const xmlChar *) MKVM_METADATA_URI,
+                               (const xmlChar *) MKVM_METADATA_PREFIX));
+      if (inst)
+        xmlNewProp (kvm, (const xmlChar *) "instance", (const xmlChar *) inst);
+      if (sw->profile)
+        xmlNewProp (kvm, (const xmlChar *) "profile", (const xmlChar *) sw->profile);
+    }
+  xmlUnlinkNode (shortf);
+  xmlFreeNode (shortf);
+  buf = xmlBufferCreate ();
+  xmlNodeDump (buf, doc, root, 0, 0);
+  out = g_strconcat ((const char *) xmlBufferContent (buf), "\n", NULL);
+  xmlBufferFree (buf);
+  if (moved)
+    *moved = TRUE;
+  return out;
 }

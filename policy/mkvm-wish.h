@@ -74,4 +74,25 @@ gboolean mkvm_profile_name_valid (const char *name);
  */
 char *mkvm_wish_to_metadata (guint instance, const char *profile);
 
+/**
+ * mkvm_wish_normalize_xml:
+ * @xml: a domain XML as its author wrote it (for virDomainDefineXML())
+ * @len: its length, or -1 when NUL-terminated
+ * @moved: (out) (optional): TRUE when the short form was moved
+ *
+ * The short form people write first, `<kvm instance="2"/>` or `<kvm
+ * profile="hardened"/>` directly under <domain> without a namespace (which
+ * libvirt drops silently), becomes our element in <metadata> (created when
+ * missing): `<mkvm:kvm xmlns:mkvm=MKVM_METADATA_URI instance="2"/>`.  Both
+ * forms are checked by mkvm_wish_from_xml()'s rules (a <uuid> is not
+ * needed); the short form may repeat the long one, not contradict it.
+ * Without a short form the document is returned unchanged, byte for byte.
+ * Errors (MKVM_ERROR_INVALID, one line naming the domain): malformed XML,
+ * a root other than <domain>, two short forms, a bad value, both forms
+ * with different values.
+ *
+ * Returns: (transfer full) the domain XML to define, or NULL with @error set.
+ */
+char *mkvm_wish_normalize_xml (const char *xml, gssize len, gboolean *moved, GError **error);
+
 G_END_DECLS

@@ -21,3 +21,4 @@
 #include "mkvm-qemu-conf.h"
 #include "mkvm-divert.h"
 #include "mkvm-export.h"
+#include "mkvm-journal.h"

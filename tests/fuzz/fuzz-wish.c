@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Fuzz target: a domain's XML (mkvm_domain_from_xml: the facts and the wish). */
+/* Fuzz target: a domain's XML (mkvm_domain_from_xml: the facts and the wish;
+ * mkvm_wish_normalize_xml: the short form moved, as `multikvm define` does). */
 #include "fuzz.h"
 
 static gboolean
@@ -31,12 +32,39 @@ check_round_trip (const MkvmWish *w)
   FUZZ_CHECK (g_strcmp0 (again->profile, w->profile) == 0);
 }
 
+/* The short form moved: an error, the same text, or a text with nothing
+ * left to move whose wish is in <metadata>. */
+static void
+check_normalize (const char *xml, size_t size)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean moved = FALSE, again = TRUE;
+  g_autofree char *out = mkvm_wish_normalize_xml (xml, size, &moved, &error);
+  g_autofree char *out2 = NULL;
+
+  FUZZ_CHECK ((out == NULL) != (error == NULL));
+  if (!out)
+    {
+      fuzz_check_error (error);
+      return;
+    }
+  if (!moved)
+    {
+      FUZZ_CHECK (strncmp (out, xml, size) == 0);
+      return;
+    }
+  out2 = mkvm_wish_normalize_xml (out, -1, &again, &error);
+  FUZZ_CHECK (out2 != NULL && !again && strcmp (out, out2) == 0);
+  FUZZ_CHECK (strstr (out, MKVM_METADATA_URI) != NULL);
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
   g_autoptr(MkvmDomain) d = mkvm_domain_from_xml ((const char *) data, size);
   const MkvmWish *w = d->wish;
 
+  check_normalize ((const char *) data, size);
   FUZZ_CHECK ((w == NULL) != (d->wish_error == NULL));
   if (d->uuid)
     {

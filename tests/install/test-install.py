@@ -216,6 +216,32 @@ if sa and unit:
 else:
     skip('systemd-analyze verify', 'systemd-analyze not installed')
 
+# multikvm-reconcile.service: reconcile once each time libvirt starts
+runit = [p for p in files if p.endswith('/multikvm-reconcile.service')]
+rtext = open(D(runit[0])).read() if runit else ''
+ok(runit and os.path.dirname(runit[0]) == os.path.dirname(unit or ''),
+   'multikvm-reconcile.service installed beside multikvm-modules.service', runit)
+ok('ExecStart=%s/multikvm reconcile\nExecStart=%s/multikvm annotate\n' % (bindir, bindir)
+   in rtext and
+   re.search(r'^After=.*libvirtd\.service', rtext, re.M) and
+   re.search(r'^PartOf=libvirtd\.service virtqemud\.service$', rtext, re.M) and
+   re.search(r'^WantedBy=libvirtd\.service virtqemud\.service$', rtext, re.M),
+   'reconcile unit: runs the installed multikvm reconcile, then annotate, after libvirtd, '
+   'part of it',
+   rtext)
+if sa and runit:
+    vdir = os.path.join(tmp, 'unit-reconcile')
+    os.makedirs(vdir)
+    with open(os.path.join(vdir, 'multikvm-reconcile.service'), 'w') as f:
+        f.write(rtext.replace('ExecStart=' + bindir, 'ExecStart=' + D(bindir)))
+    # Documentation=man:multikvm(8): verify runs man, which finds the installed page
+    r = run([sa, 'verify', os.path.join(vdir, 'multikvm-reconcile.service')],
+            env=dict(os.environ, MANPATH=D(absdir('mandir'))))
+    ok(r.returncode == 0 and not r.stderr.strip(),
+       'systemd-analyze verify multikvm-reconcile.service', r.stdout + r.stderr)
+else:
+    skip('systemd-analyze verify multikvm-reconcile.service', 'systemd-analyze not installed')
+
 # --- AppArmor ---------------------------------------------------------------
 qemu_abs = open(D(aa + '/abstractions/libvirt-qemu.d/multikvm')).read()
 libvirtd_dropin = open(D(aa + '/local/usr.sbin.libvirtd.d/multikvm')).read()

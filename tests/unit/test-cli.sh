@@ -89,6 +89,21 @@ check "unknown command" 2 "$M" frobnicate
 check "no command" 2 "$M"
 check "--version" 0 "$M" --version
 expect '^multikvm ' out
+# pyjson 'PYTHON': the last check's stdout is one JSON document d for which PYTHON holds
+pyjson() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); exec(sys.argv[2])' "$T/out" "$1"; }
+# every verb the usage lists: VERB --help / -h print its usage line on stdout, exit 0
+verbs=$("$M" --help | sed -n 's/^  multikvm \([a-z]*\).*/\1/p')
+ok "usage lists the verbs" test "$(echo $verbs | wc -w)" -ge 9
+for v in $verbs; do
+    check "$v --help" 0 "$M" "$v" --help
+    expect "^Usage: multikvm $v( |\$)" out
+    ok "$v --help: nothing on stderr" test ! -s "$T/err"
+    check "$v -h (after an argument)" 0 "$M" "$v" 1 -h
+    expect "^Usage: multikvm $v( |\$)" out
+done
+check "undrain -- --help: an argument, not an option" 2 "$M" undrain -- --help
+check "status --json x: still a usage error" 2 "$M" status --json x
+expect '^multikvm: usage: multikvm status \[--json\]$' err
 
 check "domains empty" 0 "$M" domains
 check "domains --json empty" 0 "$M" domains --json
@@ -103,11 +118,17 @@ check "drain missing instance" 3 "$M" drain 9 --reason x
 expect '^multikvm: instance 9 does not exist' err
 check "drain 1" 0 "$M" drain 1 --reason "kernel upgrade"
 expect 'instance 1 draining \(kernel upgrade\)' out
+check "drain --json" 0 "$M" drain --json 1 --reason "kernel upgrade"
+ok "drain --json shape" pyjson 'assert d=={"instance":1,"draining":True,"reason":"kernel upgrade","vms":2,"domains":0}, d'
+check "drain --json, missing instance" 3 "$M" drain 9 --reason x --json
+ok "failing --json: nothing on stdout" test ! -s "$T/out"
+ok "failing --json: one line on stderr" test "$(grep -c '^multikvm: instance 9 does not exist' "$T/err")" = 1 -a "$(wc -l < "$T/err")" = 1
 check "status shows draining" 0 "$M" status
 expect '^1 +amd .* draining ' out
 expect 'instance 1 draining since .*: kernel upgrade' out
 check "default to draining refused" 4 "$M" default 1
-check "undrain 1" 0 "$M" undrain 1
+check "undrain 1" 0 "$M" undrain 1 --json
+ok "undrain --json shape" pyjson 'assert d=={"instance":1,"draining":False}, d'
 check "status active again" 0 "$M" status
 expect '^1 +amd .* active ' out
 
@@ -115,7 +136,10 @@ check "default 2" 0 "$M" default 2
 expect 'instance 2' out
 check "default file written" 0 grep -qx 2 "$vac/default_instance"
 check "default missing" 3 "$M" default 7
-check "default none" 0 "$M" default none
+check "default --json" 0 "$M" default --json 2
+ok "default --json shape" pyjson 'assert d=={"default_instance":2}, d'
+check "default none" 0 "$M" default none --json
+ok "default none --json shape" pyjson 'assert d=={"default_instance":None}, d'
 check "default none written" 0 grep -qx none "$vac/default_instance"
 echo 3 > "$vac/default_instance"
 
@@ -165,11 +189,24 @@ for bad in 0 9 60001 abc 10x -5; do
 done
 check "reconcile" 0 "$M" reconcile
 expect 'reconciled: 0 kept, 0 updated, 0 created, 0 removed' out
+check "reconcile --json" 0 "$M" reconcile --json
+ok "reconcile --json shape" pyjson 'assert d=={"kept":0,"updated":0,"created":0,"removed":0}, d'
+# retire --json: an instance without VMs or records retires at once
+instance 4 1700000300 0 Y Y
+check "retire --json" 0 "$M" retire 4 --json
+ok "retire --json shape" pyjson 'assert d=={"instance":4,"module":"kvm_amd_4","retired":True,"unloaded_elsewhere":False}, d'
+check "retire --json, refused (the default)" 4 "$M" retire 3 --json
+ok "refused --json: nothing on stdout" test ! -s "$T/out"
 
 # assign through libvirt's test driver (a fresh in-memory host per connection)
 check "assign" 0 "$M" -c test:///default assign test --instance 2 --profile hardened --config
 expect "domain 'test': metadata set to <kvm instance=\"2\" profile=\"hardened\"/> \(config\)" out
 check "assign live" 0 "$M" -c test:///default assign test --profile fast --live
+check "assign --json" 0 "$M" -c test:///default assign test --profile fast --live --config --json
+ok "assign --json shape" pyjson 'assert d=={"domain":"test","uuid":"6695eb01-f6a4-8304-79aa-97f2502e193f", \
+"metadata":"<kvm profile=\"fast\"/>","affect":"live and config"}, d'
+check "assign --clear --json" 0 "$M" -c test:///default assign test --clear --json
+ok "assign --clear --json shape" pyjson 'assert d["metadata"] is None and d["affect"]=="current", d'
 check "assign by uuid" 0 "$M" -c test:///default assign 6695eb01-f6a4-8304-79aa-97f2502e193f --instance 5
 check "assign clear" 0 "$M" -c test:///default assign test --clear
 check "assign unknown domain" 3 "$M" -c test:///default assign nosuch --instance 2
@@ -188,6 +225,13 @@ expect '^ok +domain emulators: 0 KVM domain' out
 expect '^FAIL +udev rule' out
 expect '^FAIL +stock KVM kept from autoloading' out
 expect 'fix: ' out
+check "doctor --json finds problems" 5 "$M" -c test:///default doctor --json
+ok "doctor --json shape" pyjson 'c=d["checks"]; \
+assert sorted(d)==["checks","failed","ok","skipped","warnings"], d; \
+assert all(sorted(x)==["check","fix","problem","verdict"] for x in c), c; \
+assert all(x["verdict"] in ("ok","fail","warn","skip") for x in c), c; \
+assert d["failed"]==sum(x["verdict"]=="fail" for x in c)>0 and d["ok"]==sum(x["verdict"]=="ok" for x in c), d; \
+u=[x for x in c if x["check"]=="udev rule"][0]; assert u["verdict"]=="fail" and "60-multikvm.rules" in u["fix"], u'
 # doctor: a host with everything installed
 H=$T/host
 mkdir -p "$H/etc/libvirt/hooks/qemu.d" "$H/usr/lib/udev/rules.d" "$H/usr/lib/modprobe.d" \
@@ -239,6 +283,8 @@ check "doctor: divert half" 5 "$M" -c "test:///$T/nonexistent.xml" doctor
 expect '^FAIL +divert: half: dpkg diverts /usr/bin/qemu-system-x86_64 but the real QEMU .* is missing' out
 expect 'fix: multikvm divert on \(to finish it\) or multikvm divert off' out
 rm -r "$H/usr/bin" "$H/var/lib/dpkg" "$H/multikvm-qemu"
+check "doctor --json on an installed host" 0 "$M" -c "test:///$T/nonexistent.xml" doctor --json
+ok "doctor --json: no failures" pyjson 'assert d["failed"]==0 and d["ok"]>=8, d'
 sed -i 's|"/dev/kvm3"||' "$H/etc/libvirt/qemu.conf"
 chmod -x "$H/etc/libvirt/hooks/qemu.d/multikvm"
 mkdir -p "$T/sys/module/kvm_amd"
@@ -288,7 +334,8 @@ check "completion completes" 0 bash -c '
     complete() { :; }
     . "$1"
     COMP_WORDS=(multikvm dr); COMP_CWORD=1; _multikvm; [ "${COMPREPLY[*]}" = drain ] || exit 1
-    COMP_WORDS=(multikvm undrain ""); COMP_CWORD=2; _multikvm; [ "${COMPREPLY[*]}" = "2 3" ]' \
+    COMP_WORDS=(multikvm undrain ""); COMP_CWORD=2; _multikvm; [ "${COMPREPLY[*]}" = "2 3" ] || exit 1
+    COMP_WORDS=(multikvm doctor --j); COMP_CWORD=2; _multikvm; [ "${COMPREPLY[*]}" = --json ]' \
     _ "$SRC/cli/multikvm.bash-completion"
 if command -v man >/dev/null; then
     check "man page renders without warnings" 0 sh -c \

@@ -126,9 +126,10 @@ domain "<mkvm:kvm $NS instance='1'/>"
 check "pin refused" 1 hook prepare begin
 says "domain 'web1': asks for instance 1, but policy $T/policy.xml lets no domain pin an instance (<pins allow=\"no\"/>): remove the pin ('multikvm assign web1 --clear') or assign it in the policy's <assignments>"
 ok "no record" test ! -e "$REC"
-# every refusal at prepare so far is counted by reason (multikvm export), none at started
+# every refusal at prepare and migrate begin so far is counted by reason
+# (multikvm export), none at started
 cp "$T/run/refusals.json" "$T/refusals" 2>/dev/null || : > "$T/refusals"
-expect '^\{"refusals":\{"invalid":3,"denied":2,"not_found":0,"no_candidate":1,"draining":0,"device":0,"other":0\}\}$' refusals
+expect '^\{"refusals":\{"invalid":4,"denied":2,"not_found":0,"no_candidate":3,"draining":0,"device":0,"other":0\}\}$' refusals
 mv "$T/policy.good" "$T/policy.xml"
 # OpenStack Nova: the flavor in Nova's metadata gets the policy's profile (the
 # default would take the newest build, instance 2)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests: the domain's wish from its XML. */
+#include <stdlib.h>
 #include <string.h>
 #include "multikvm.h"
 #include "fixture.h"
@@ -194,6 +195,103 @@ test_silent (void)
   g_test_trap_assert_stderr ("");
 }
 
+/* The short form under <domain> moves into <metadata>; the result parses. */
+static void
+test_normalize_short (void)
+{
+  static const char *const cases[][3] = {
+    /* input (inside <domain>), want instance, want profile */
+    { "<name>web1</name><uuid>" UUID "</uuid><kvm instance='2'/>", "2", NULL },
+    { "<name>web1</name><kvm profile='hardened'/><uuid>" UUID "</uuid>"
+      "<metadata><app:x xmlns:app='http://example.org/a'/></metadata>", NULL, "hardened" },
+    { "<name>web1</name><uuid>" UUID "</uuid><kvm instance='3' profile='fast'></kvm>"
+      "<metadata><mkvm:kvm " NS " profile='fast' instance='3'/></metadata>", "3", "fast" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *in = g_strdup_printf ("<domain type='kvm'>%s<memory>1</memory></domain>",
+                                             cases[i][0]);
+      g_autoptr(GError) error = NULL;
+      gboolean moved = FALSE;
+      g_autofree char *out = mkvm_wish_normalize_xml (in, -1, &moved, &error);
+      g_autoptr(MkvmWish) w = NULL;
+      g_assert_no_error (error);
+      g_assert_true (moved);
+      g_assert_null (strstr (out, "<kvm"));      /* the short form is gone */
+      g_assert_nonnull (strstr (out, "<memory>1</memory>"));
+      w = mkvm_wish_from_xml (out, -1, &error);
+      g_assert_no_error (error);
+      g_assert_true (w->has_metadata);
+      g_assert_cmpuint (w->instance, ==, cases[i][1] ? atoi (cases[i][1]) : 0);
+      g_assert_cmpstr (w->profile, ==, cases[i][2]);
+      if (i == 1)   /* the foreign element stays, in the same <metadata> */
+        g_assert_nonnull (strstr (out, "<metadata><app:x xmlns:app=\"http://example.org/a\"/>"
+                                  "<mkvm:kvm xmlns:mkvm=\"" MKVM_METADATA_URI "\" "
+                                  "profile=\"hardened\"/></metadata>"));
+    }
+}
+
+/* Without the short form: the same bytes, uuid or not. */
+static void
+test_normalize_unchanged (void)
+{
+  static const char *const cases[] = {
+    "<domain type='kvm'>\n  <name>a</name>\n</domain>\n",
+    "<domain><name>b</name><metadata><mkvm:kvm " NS " instance='2'/></metadata></domain>",
+    "<?xml version='1.0'?><!-- c --><domain><name>c</name><features><kvm><hidden state='on'/>"
+    "</kvm></features></domain>",
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      gboolean moved = TRUE;
+      g_autofree char *out = mkvm_wish_normalize_xml (cases[i], -1, &moved, &error);
+      g_assert_no_error (error);
+      g_assert_false (moved);
+      g_assert_cmpstr (out, ==, cases[i]);
+    }
+}
+
+static void
+test_normalize_bad (void)
+{
+  static const char *const cases[][2] = {
+    { "<domain><name>w</name><kvm instance='2'>", "malformed" },
+    { "<domain><name>w</name><kvm instance='../x'/></domain>",
+      "domain 'w': instance '../x' is not an instance id" },
+    { "<domain><name>w</name><kvm instance='02'/></domain>", "'02' is not an instance id" },
+    { "<domain><name>w</name><kvm profile='Hard'/></domain>", "'Hard' is not a profile name" },
+    { "<domain><name>w</name><kvm pin='2'/></domain>", "unknown attribute 'pin'" },
+    { "<domain><name>w</name><kvm instance='2'/><kvm instance='2'/></domain>",
+      "more than one <kvm> under <domain>" },
+    { "<domain><name>w</name><kvm instance='2'/><metadata><mkvm:kvm " NS
+      " instance='3'/></metadata></domain>",
+      "domain 'w': <kvm> under <domain> asks for instance 2, <mkvm:kvm> in <metadata> for "
+      "instance 3: keep one of them" },
+    { "<domain><name>w</name><kvm profile='a'/><metadata><mkvm:kvm " NS
+      " profile='a' instance='1'/></metadata></domain>", "for instance 1, profile a" },
+    { "<domain><name>w</name><kvm instance='1' profile='a'/><metadata><mkvm:kvm " NS
+      " profile='b' instance='1'/></metadata></domain>",
+      "asks for instance 1, profile a, <mkvm:kvm> in <metadata> for instance 1, profile b" },
+    { "<domain><name>w</name><metadata><mkvm:kvm " NS " instance='0'/></metadata></domain>",
+      "'0' is not an instance id" },
+    { "<vm><kvm instance='2'/></vm>", "root <vm>, expected <domain>" },
+    /* the name never puts a second line into the message (found by fuzz-wish) */
+    { "<domain><name>w&#10;1</name><kvm instanbe='2'/></domain>", "<name> contains control" },
+    { "<domain><name>w&#10;1</name><kvm/><kvm/></domain>", "<name> contains control" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *out = mkvm_wish_normalize_xml (cases[i][0], -1, NULL, &error);
+      g_assert_null (out);
+      g_assert_error (error, MKVM_ERROR, MKVM_ERROR_INVALID);
+      if (!strstr (error->message, cases[i][1]))
+        g_error ("case %u: '%s' lacks '%s'", i, error->message, cases[i][1]);
+      g_assert_null (strchr (error->message, '\n'));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -206,6 +304,9 @@ main (int argc, char **argv)
   g_test_add_func ("/wish/instance-ids", test_instance_ids);
   g_test_add_func ("/wish/to-metadata", test_to_metadata);
   g_test_add_func ("/wish/libxml-silent", test_silent);
+  g_test_add_func ("/wish/normalize/short", test_normalize_short);
+  g_test_add_func ("/wish/normalize/unchanged", test_normalize_unchanged);
+  g_test_add_func ("/wish/normalize/bad", test_normalize_bad);
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_autofree char *name = g_strdup_printf ("/wish/bad/%02u", i);
