@@ -60,6 +60,7 @@ int vac_sysfs_init(void);
 void vac_sysfs_exit(void);
 int vac_sysfs_add_instance(struct vac_instance *inst);
 void vac_sysfs_remove_instance(struct vac_instance *inst);
+void vac_sysfs_set_alias(struct vac_instance *inst);
 
 /* perf.c */
 int vac_perf_init(void);

@@ -36,10 +36,13 @@ struct vac_instance *vac_find_instance(unsigned int id)
 	return NULL;
 }
 
-/* /dev/kvm routes only to an instance that is up (published). */
+/*
+ * /dev/kvm routes only to an instance that is up (published), and
+ * /sys/module/kvm and /sys/module/kvm_<vendor> name the same one.
+ */
 int vac_set_default(unsigned int id)
 {
-	struct vac_instance *inst;
+	struct vac_instance *inst = NULL;
 
 	lockdep_assert_held(&vac_lock);
 	if (id) {
@@ -47,11 +50,14 @@ int vac_set_default(unsigned int id)
 		if (!inst || !inst->published)
 			return -ENOENT;
 	}
-	if (id != vac_default_id && id)
+	if (id == vac_default_id)
+		return 0;
+	if (id)
 		pr_info("/dev/kvm now routes to instance %u\n", id);
-	else if (id != vac_default_id)
+	else
 		pr_info("/dev/kvm routes nowhere: no instance is loaded\n");
 	vac_default_id = id;
+	vac_sysfs_set_alias(inst);
 	return 0;
 }
 

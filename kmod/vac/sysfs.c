@@ -165,10 +165,78 @@ void vac_sysfs_remove_instance(struct vac_instance *inst)
 	inst->kobj = NULL;
 }
 
+/* -- /sys/module/kvm, /sys/module/kvm_<vendor> -------------------------- */
+
+/*
+ * Tools that look for KVM by module name (libvirt reads
+ * /sys/module/kvm_amd/parameters/nested and .../sev, others
+ * /sys/module/kvm/parameters/...) find the default instance: while there
+ * is one, both names are symlinks in /sys/module to its module's
+ * directory.  An instance is KVM common and vendor folded into one
+ * module, so its directory has both modules' parameters.  Stock modules
+ * of these names cannot appear meanwhile: vac refuses them while the
+ * loader calls MODULE_STATE_COMING, before it makes their directory.
+ * vac_lock serialises the changes.
+ */
+static char vac_alias_vendor[16];		/* "kvm_amd" or "kvm_intel" */
+static const char * const vac_alias_names[] = { "kvm", vac_alias_vendor };
+static bool vac_alias_made[ARRAY_SIZE(vac_alias_names)];
+
+/* /sys/module: the kset of every module's kobject, vac's included */
+static struct kobject *vac_modules_kobj(void)
+{
+	return &THIS_MODULE->mkobj.kobj.kset->kobj;
+}
+
+static void vac_alias_remove(void)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(vac_alias_names); i++) {
+		if (!vac_alias_made[i])
+			continue;
+		sysfs_remove_link(vac_modules_kobj(), vac_alias_names[i]);
+		vac_alias_made[i] = false;
+	}
+}
+
+/*
+ * Point the links at @inst's module (it is live: its directory exists), or
+ * remove them for NULL.  A link is removed before its successor is made
+ * (kernfs cannot replace one in place): in between, a reader finds no
+ * such file, never a link to a module that is gone.
+ */
+void vac_sysfs_set_alias(struct vac_instance *inst)
+{
+	int i, r;
+
+	lockdep_assert_held(&vac_lock);
+	vac_alias_remove();
+	if (!inst)
+		return;
+	for (i = 0; i < ARRAY_SIZE(vac_alias_names); i++) {
+		r = sysfs_create_link_nowarn(vac_modules_kobj(),
+					     &inst->owner->mkobj.kobj,
+					     vac_alias_names[i]);
+		if (!r)
+			vac_alias_made[i] = true;
+		else if (r == -EEXIST)
+			pr_warn("/sys/module/%s exists and is not vac's (KVM built into this kernel?): tools that look for %s find it, not instance %u\n",
+				vac_alias_names[i], vac_alias_names[i],
+				inst->id);
+		else
+			pr_warn("cannot link /sys/module/%s to instance %u (%d): tools that look for %s will not find it\n",
+				vac_alias_names[i], inst->id, r,
+				vac_alias_names[i]);
+	}
+}
+
 int vac_sysfs_init(void)
 {
 	int r;
 
+	snprintf(vac_alias_vendor, sizeof(vac_alias_vendor), "kvm_%s",
+		 vac_vendor->name);
 	vac_kobj = kobject_create_and_add("vac", kernel_kobj);
 	if (!vac_kobj)
 		return -ENOMEM;
@@ -188,6 +256,9 @@ err:
 
 void vac_sysfs_exit(void)
 {
+	mutex_lock(&vac_lock);
+	vac_alias_remove();
+	mutex_unlock(&vac_lock);
 	kset_unregister(vac_instances_kset);
 	kobject_put(vac_kobj);
 }
