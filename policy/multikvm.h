@@ -18,3 +18,4 @@
 #include "mkvm-libvirt.h"
 #include "mkvm-confine.h"
 #include "mkvm-qemu-conf.h"
+#include "mkvm-evacuate.h"
