@@ -53,3 +53,4 @@ int cmd_default (CliGlobal *g, int argc, char **argv);
 int cmd_assign (CliGlobal *g, int argc, char **argv);
 int cmd_doctor (CliGlobal *g, int argc, char **argv);
 int cmd_reconcile (CliGlobal *g, int argc, char **argv);
+int cmd_evacuate (CliGlobal *g, int argc, char **argv);

@@ -96,6 +96,7 @@ static const struct {
   { "assign", cmd_assign, "assign DOMAIN (--instance N | --profile P | --clear) [--live] [--config]" },
   { "doctor", cmd_doctor, "doctor" },
   { "reconcile", cmd_reconcile, "reconcile" },
+  { "evacuate", cmd_evacuate, "evacuate N [--to M] [--max-pause-ms X] [--json]" },
 };
 
 static void
