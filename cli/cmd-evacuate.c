@@ -348,8 +348,8 @@ print_json (const Evac *e, GPtrArray *results, guint moved, guint refused, guint
       mkvm_json_add_string (b, "uuid", r->uuid);
       mkvm_json_add_string (b, "result", r->result);
       mkvm_json_add_int (b, "from", e->from);
-      json_builder_set_member_name (b, "to");
-      if (r->to)
+      json_builder_set_member_name (b, "to");   /* where it went, or was to go */
+      if (r->to && strcmp (r->result, "refused") != 0)
         json_builder_add_int_value (b, r->to);
       else
         json_builder_add_null_value (b);
