@@ -10,7 +10,7 @@
 # `meson test --suite integration` on a host with KVM runs it all.)
 # lab: modules=kvm-amd
 # lab: hostroot=yes
-# lab: timeout=1200
+# lab: timeout=2400
 . /lab/lib.sh
 
 B=$LAB_BUILD_DIR
@@ -22,9 +22,11 @@ step "integration-smoke and integration-confinement, in the lab"
 # (the build directory is the host's, under a tmpfs overlay: the logs stay
 # here; TCG runs nested guests a few times slower than a host with KVM)
 # (into a file: on the lab's console, a tty, meson would draw progress)
+# (integration-evacuate: multikvm evacuate's real save and restore)
 meson test -C "$B" --no-rebuild --print-errorlogs \
 	--timeout-multiplier 2 --logbase lab-integration \
-	integration-smoke integration-confinement >/tmp/integration.out 2>&1
+	integration-smoke integration-confinement \
+	integration-evacuate >/tmp/integration.out 2>&1
 rc=$?
 cat /tmp/integration.out
 python3 - "$B/meson-logs/lab-integration.json" <<'PY' >/tmp/integration.sum
@@ -41,5 +43,5 @@ sed 's/^/   /' /tmp/integration.sum
 # what each test checked (their output, kept by meson)
 grep -E '^(not )?ok ' "$B/meson-logs/lab-integration.txt" | sed 's/^/   /'
 check "meson test passed" test $rc -eq 0
-check "both ran" test "$(grep -c '/ integration-\(smoke\|confinement\) ' /tmp/integration.sum)" = 2
+check "all ran" test "$(grep -c '/ integration-\(smoke\|confinement\|evacuate\) ' /tmp/integration.sum)" = 3
 check "none was skipped or failed" sh -c "! grep -v ' OK ' /tmp/integration.sum"
