@@ -32,7 +32,9 @@ one_run() {
 	local f=$MKVM_T/$1.serial
 	[ "$(grep -c 'multikvm payload: start' "$f")" = 1 ] ||
 		{ echo "#   $1 booted $(grep -c 'multikvm payload: start' "$f") times"; return 1; }
-	awk '/payload: tick/ { n = $4 + 0; if (n <= last) { print "#   tick " n " after " last; bad = 1 } last = n }
+	# (complete lines only: the guest may be writing the last one)
+	awk '/^multikvm payload: tick [0-9]+ tsc=[0-9a-f]+$/ && length($5) == 20 {
+		n = $4 + 0; if (n <= last) { print "#   tick " n " after " last; bad = 1 } last = n }
 	     END { exit bad }' "$f"
 }
 json_get() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
