@@ -71,3 +71,4 @@ int cmd_divert (CliGlobal *g, int argc, char **argv);
 int cmd_annotate (CliGlobal *g, int argc, char **argv);
 int cmd_export (CliGlobal *g, int argc, char **argv);
 int cmd_define (CliGlobal *g, int argc, char **argv);
+int cmd_evacuate (CliGlobal *g, int argc, char **argv);

@@ -115,6 +115,7 @@ static const struct {
   { "divert", cmd_divert, "divert on|off|status" },
   { "annotate", cmd_annotate, "annotate [--wait] [DOMAIN...] [--json]", CLI_JSON },
   { "export", cmd_export, "export [--placement FILE.yaml] [--labels FILE] [--prometheus FILE.prom] [--json]" },
+  { "evacuate", cmd_evacuate, "evacuate N [--to M] [--max-pause-ms X] [--json]" },
 };
 
 int

@@ -16,6 +16,10 @@
  * @rundir: NULL for mkvm_path_rundir(). Blocks until the lock is held. */
 typedef struct _MkvmLock MkvmLock;
 MkvmLock *mkvm_lock_acquire (const char *rundir, GError **error);
+/* Another lock file <rundir>/@name, same checks; with !@wait,
+ * MKVM_ERROR_BUSY at once when someone holds it. */
+MkvmLock *mkvm_lock_acquire_named (const char *rundir, const char *name, gboolean wait,
+                                   GError **error);
 void mkvm_lock_release (MkvmLock *lock);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MkvmLock, mkvm_lock_release)
 

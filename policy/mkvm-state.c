@@ -144,9 +144,16 @@ dir_is_ours (const char *path, GError **error)
 MkvmLock *
 mkvm_lock_acquire (const char *rundir, GError **error)
 {
+  return mkvm_lock_acquire_named (rundir, "lock", TRUE, error);
+}
+
+MkvmLock *
+mkvm_lock_acquire_named (const char *rundir, const char *name, gboolean wait,
+                         GError **error)
+{
   const char *dir = rundir_or_default (rundir);
   g_autofree char *domains = g_build_filename (dir, "domains", NULL);
-  g_autofree char *path = g_build_filename (dir, "lock", NULL);
+  g_autofree char *path = g_build_filename (dir, name, NULL);
   struct stat st;
   int fd;
 
@@ -164,19 +171,26 @@ mkvm_lock_acquire (const char *rundir, GError **error)
                    e == EINVAL ? " (not a regular file)" : "");
       return NULL;
     }
-  while (flock (fd, LOCK_EX) < 0)
+  while (flock (fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0)
     {
       int e = errno;
       if (e == EINTR)
         continue;
       close (fd);
-      g_set_error (error, MKVM_ERROR, MKVM_ERROR_IO, "cannot lock %s: %s",
-                   path, g_strerror (e));
+      if (e == EWOULDBLOCK)
+        g_set_error (error, MKVM_ERROR, MKVM_ERROR_BUSY, "%s is held by another process",
+                     path);
+      else
+        g_set_error (error, MKVM_ERROR, MKVM_ERROR_IO, "cannot lock %s: %s",
+                     path, g_strerror (e));
       return NULL;
     }
   /* Holding the lock: any temp file left is from a writer that died. */
-  remove_stale_temps (dir);
-  remove_stale_temps (domains);
+  if (strcmp (name, "lock") == 0)
+    {
+      remove_stale_temps (dir);
+      remove_stale_temps (domains);
+    }
   MkvmLock *l = g_new0 (MkvmLock, 1);
   l->fd = fd;
   return l;

@@ -22,3 +22,4 @@
 #include "mkvm-divert.h"
 #include "mkvm-export.h"
 #include "mkvm-journal.h"
+#include "mkvm-evacuate.h"

@@ -154,6 +154,17 @@ expect '^web1 +6f1c2b0e-6a43-4e3a-9a56-0c4f1c3b2a11 +2 +/dev/kvm2 +fast +- +test
 check "domains --json" 0 "$M" domains --json
 expect '"name" : "web1"' out
 
+# evacuate: bad arguments and a second run are refused before anything changes
+check "evacuate without instance" 2 "$M" evacuate
+check "evacuate --to itself" 2 "$M" evacuate 1 --to 1
+expect '^multikvm: --to 1 is the instance being evacuated' err
+check "evacuate --max-pause-ms 0" 2 "$M" evacuate 1 --max-pause-ms 0
+check "evacuate missing instance" 3 "$M" evacuate 9
+check "evacuate --to missing instance" 3 "$M" evacuate 1 --to 9
+check "evacuate while another runs" 4 flock "$T/run/evacuate.lock" "$M" evacuate 1
+expect "^multikvm: another 'multikvm evacuate' is running on this host" err
+check "... which left instance 1 active" 0 "$M" status
+expect '^1 +amd .* active ' out
 check "retire default refused" 4 "$M" retire 3
 expect 'is the default instance' err
 check "retire with VMs refused" 4 "$M" retire 1
