@@ -42,25 +42,10 @@ json_domain (CliGlobal *g, const char *name, AnnResult r, const MkvmPlacement *p
   json_builder_end_object (g->json);
 }
 
-static AnnResult annotate_one_ (virDomainPtr dom, const MkvmInventory *inv, gboolean wait,
-                                gboolean quiet_skip, MkvmPlacement **placed);
-
+/* The domain's placement into its live metadata unless it is there already;
+ * *@placed: what it is (NULL when the domain has none). */
 static AnnResult
-annotate_one (CliGlobal *g, virDomainPtr dom, const MkvmInventory *inv, gboolean wait,
-              gboolean quiet_skip)
-{
-  g_autoptr(MkvmPlacement) placed = NULL;
-  AnnResult r = annotate_one_ (dom, inv, wait, quiet_skip, &placed);
-  g_autofree char *md = placed ? mkvm_placement_to_metadata (placed) : NULL;
-
-  if (r == ANN_SET)
-    cli_print (g, "domain '%s': placement %s\n", virDomainGetName (dom), md);
-  json_domain (g, virDomainGetName (dom), r, placed);
-  return r;
-}
-
-static AnnResult
-annotate_one_ (virDomainPtr dom, const MkvmInventory *inv, gboolean wait, gboolean quiet_skip,
+write_placement (virDomainPtr dom, const MkvmInventory *inv, gboolean wait, gboolean quiet_skip,
                MkvmPlacement **placed)
 {
   char uuid[VIR_UUID_STRING_BUFLEN];
@@ -120,6 +105,20 @@ annotate_one_ (virDomainPtr dom, const MkvmInventory *inv, gboolean wait, gboole
     }
   *placed = g_steal_pointer (&here);
   return ANN_SET;
+}
+
+static AnnResult
+annotate_one (CliGlobal *g, virDomainPtr dom, const MkvmInventory *inv, gboolean wait,
+              gboolean quiet_skip)
+{
+  g_autoptr(MkvmPlacement) placed = NULL;
+  AnnResult r = write_placement (dom, inv, wait, quiet_skip, &placed);
+  g_autofree char *md = placed ? mkvm_placement_to_metadata (placed) : NULL;
+
+  if (r == ANN_SET)
+    cli_print (g, "domain '%s': placement %s\n", virDomainGetName (dom), md);
+  json_domain (g, virDomainGetName (dom), r, placed);
+  return r;
 }
 
 int
